@@ -1,0 +1,71 @@
+"""Small utilities every notebook uses: its output folder, its JSON results, its figures.
+
+Each notebook writes its numbers to ``<output_dir>/results.json`` (or another JSON/CSV
+name) beside its figures, so runs and models can be compared by machine.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+def output_folder(output_dir: str | os.PathLike) -> Path:
+    """Create (if needed) and return the notebook's output folder."""
+    if not isinstance(output_dir, (str, os.PathLike)):
+        raise TypeError(f"output_dir must be a path string, got {type(output_dir).__name__}")
+    path = Path(output_dir)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def to_jsonable(value: Any) -> Any:
+    """Convert numpy scalars/arrays, paths and NaN into plain JSON values."""
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return to_jsonable(value.tolist())
+    if isinstance(value, np.generic):
+        return to_jsonable(value.item())
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def write_json_atomic(path: str | os.PathLike, payload: Any) -> Path:
+    """Write JSON through a temporary file and a rename, so no reader sees half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    with os.fdopen(fd, "w") as handle:
+        json.dump(to_jsonable(payload), handle, indent=2, sort_keys=False)
+        handle.write("\n")
+    os.replace(tmp, path)
+    return path
+
+
+def save_results(output_dir: str | os.PathLike, results: dict, name: str = "results.json") -> Path:
+    """Write a notebook's numbers as JSON into its output folder; returns the path."""
+    return write_json_atomic(output_folder(output_dir) / name, results)
+
+
+def save_figure(fig, output_dir: str | os.PathLike, name: str, png: bool = False) -> Path:
+    """Save a plotly figure as standalone HTML (and PNG when asked and a browser exists)."""
+    folder = output_folder(output_dir)
+    html_path = folder / f"{name}.html"
+    fig.write_html(html_path, include_plotlyjs="cdn")
+    if png:
+        try:
+            fig.write_image(folder / f"{name}.png", width=900, height=520, scale=1)
+        except Exception as error:  # static export needs Chromium; HTML is the record
+            print(f"PNG export of {name} skipped: {error}")
+    return html_path
