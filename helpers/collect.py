@@ -1,0 +1,299 @@
+"""Collect pooled activations for every layer, fast, with a resumable disk cache.
+
+    >>> X = collect(model, ["Bob feels happy, so Bob"], hook="resid_post", pooling="last")
+    >>> X.shape        # [prompts, layers, width]
+    (1, 30, 576)
+
+Hooks are TransformerLens hook points of the bridge (a thin map, below). The forward pass
+stops right after the last requested layer, so neither the final norm nor the unembedding
+is ever computed, and pooling happens inside the hook so only pooled vectors are kept.
+Batches are right-padded (causal attention keeps pads invisible to real tokens) and sorted
+by length; a prompt gives the same vector alone or inside a padded batch.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from .cache import ChunkStore, content_key
+from .models import model_info
+
+# Our short names -> TransformerLens hook names (format with the layer index).
+HOOKS: dict[str, str] = {
+    "resid_post": "blocks.{layer}.hook_resid_post",  # residual stream after the block
+    "attn_v": "blocks.{layer}.attn.hook_v",          # value vectors of all (KV) heads, concatenated
+    "attn_out": "blocks.{layer}.hook_attn_out",      # attention output added to the residual
+    "mlp_out": "blocks.{layer}.hook_mlp_out",        # MLP output added to the residual
+}
+POOLINGS = ("last", "mean", "max", "word")
+CHUNK_PROMPTS = 256  # rows per cache chunk: the unit of resumption
+
+
+class _StopForward(Exception):
+    """Raised by the last capture hook: everything after it would be wasted work."""
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """Token ids of one prompt (BOS included when the model wants it) and its pooling masks."""
+
+    ids: list[int]
+    word_tokens: list[int] | None  # token positions covering the emotion word
+    first_content: int             # 1 when a BOS was prepended (excluded from mean/max)
+
+
+def encode(model, text: str, word: str | tuple[int, int] | None = None) -> Encoded:
+    """Tokenise one prompt the way the model expects (BOS or not) and locate ``word``.
+
+    The word's token positions come from the tokenizer's character offsets, so a word
+    split into several tokens, or glued to a leading space, is found exactly.
+    """
+    info = model_info(model)
+    tokenizer = model.tokenizer
+    need_offsets = word is not None
+    batch = tokenizer(text, add_special_tokens=False, return_offsets_mapping=need_offsets)
+    ids = list(batch["input_ids"])
+    prefix = [tokenizer.bos_token_id] if info.prepend_bos else []
+    word_tokens = None
+    if need_offsets:
+        if isinstance(word, tuple):
+            start, end = word
+        else:
+            start = text.find(word)
+            end = start + len(word)
+        word_tokens = [i + len(prefix) for i, (a, b) in enumerate(batch["offset_mapping"]) if a < end and b > start]
+        if not word_tokens:
+            raise ValueError(f"Could not map the word {word!r} onto tokens of prompt {text!r}.")
+    return Encoded(ids=prefix + ids, word_tokens=word_tokens, first_content=len(prefix))
+
+
+def _validate(model, prompts, hook_specs, layers, words, batch_size) -> list[int]:
+    info = model_info(model)
+    if isinstance(prompts, str) or not isinstance(prompts, Sequence):
+        raise ValueError("prompts must be a list of strings, e.g. collect(model, ['Bob feels happy, so Bob']).")
+    if len(prompts) == 0:
+        raise ValueError("prompts is empty: pass at least one prompt.")
+    for i, prompt in enumerate(prompts):
+        if not isinstance(prompt, str) or not prompt.strip():
+            raise ValueError(f"prompts[{i}] = {prompt!r} is not a non-empty string.")
+    for hook, pooling in hook_specs:
+        if hook not in HOOKS:
+            raise ValueError(f"Unknown hook {hook!r}; choose one of {sorted(HOOKS)}.")
+        if pooling not in POOLINGS:
+            raise ValueError(f"Unknown pooling {pooling!r}; choose one of {list(POOLINGS)}.")
+    if any(p == "word" for _, p in hook_specs):
+        if words is None:
+            raise ValueError("pooling='word' needs words=[the emotion word of each prompt].")
+    if words is not None:
+        if isinstance(words, str) or len(words) != len(prompts):
+            raise ValueError(f"words must be a list with one word per prompt ({len(prompts)}), got {type(words).__name__}"
+                             f" of length {len(words) if not isinstance(words, str) else 'str'}.")
+        for i, (word, prompt) in enumerate(zip(words, prompts)):
+            if isinstance(word, tuple):
+                continue
+            if not isinstance(word, str) or not word or word not in prompt:
+                raise ValueError(f"words[{i}] = {word!r} is not inside prompts[{i}] = {prompt!r}.")
+    if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
+    if layers is None:
+        return list(range(info.n_layers))
+    if isinstance(layers, (int, np.integer)) and not isinstance(layers, bool):
+        layers = [int(layers)]
+    if isinstance(layers, str) or not isinstance(layers, Sequence) or len(layers) == 0:
+        raise ValueError(f"layers must be a non-empty list of layer indices or None (all), got {layers!r}.")
+    result = []
+    for layer in layers:
+        if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)):
+            raise ValueError(f"layer {layer!r} is not an integer index.")
+        if not 0 <= int(layer) < info.n_layers:
+            raise ValueError(f"layer {layer} is out of range: {info.name} has layers 0..{info.n_layers - 1}.")
+        result.append(int(layer))
+    if len(set(result)) != len(result):
+        raise ValueError(f"layers has duplicates: {result}.")
+    return result
+
+
+def collect(model, prompts: Sequence[str], hook: str = "resid_post", pooling: str = "last",
+            layers: Sequence[int] | None = None, words: Sequence[str] | None = None,
+            batch_size: int = 32, cache: bool = True, progress: bool | None = None) -> np.ndarray:
+    """Pooled activations, float32 array ``[len(prompts), len(layers), width]``.
+
+    hook: ``"resid_post"`` | ``"attn_v"`` | ``"attn_out"`` | ``"mlp_out"`` (see ``HOOKS``).
+    pooling: ``"last"`` token | ``"mean"`` / ``"max"`` over the prompt's tokens (BOS
+    excluded) | ``"word"``: mean over the tokens of ``words[i]`` inside ``prompts[i]``.
+    layers: indices, or None for all. cache: read/write ``cache/activations/``.
+    """
+    return collect_many(model, prompts, [(hook, pooling)], layers=layers, words=words,
+                        batch_size=batch_size, cache=cache, progress=progress)[(hook, pooling)]
+
+
+def collect_many(model, prompts: Sequence[str], specs: Sequence[tuple[str, str]],
+                 layers: Sequence[int] | None = None, words: Sequence[str] | None = None,
+                 batch_size: int = 32, cache: bool = True, progress: bool | None = None
+                 ) -> dict[tuple[str, str], np.ndarray]:
+    """Like ``collect`` for several (hook, pooling) pairs from ONE forward pass per batch."""
+    specs = [tuple(spec) for spec in specs]
+    if not specs:
+        raise ValueError("specs is empty: pass at least one (hook, pooling) pair.")
+    layer_list = _validate(model, prompts, specs, layers, words, batch_size)
+    prompts = list(prompts)
+    info = model_info(model)
+    words_key = None if words is None else [list(w) if isinstance(w, tuple) else w for w in words]
+    stores = {}
+    for hook, pooling in specs:
+        key = content_key({"weights": info.weights_id, "bos": info.prepend_bos, "hook": hook, "pooling": pooling,
+                           "layers": layer_list, "prompts": prompts,
+                           "words": words_key if pooling == "word" else None})
+        stores[(hook, pooling)] = ChunkStore(key)
+
+    encoded = [encode(model, p, None if words is None else words[i]) for i, p in enumerate(prompts)]
+    order = sorted(range(len(prompts)), key=lambda i: (len(encoded[i].ids), i))  # little padding per batch
+    chunks = [order[start:start + CHUNK_PROMPTS] for start in range(0, len(order), CHUNK_PROMPTS)]
+
+    results: dict[tuple[str, str], list] = {spec: [None] * len(chunks) for spec in specs}
+    widths: dict[str, int] = {}
+    todo: list[int] = []
+    for index, chunk in enumerate(chunks):
+        missing = False
+        for spec in specs:
+            if cache and spec[0] in widths:
+                got = stores[spec].load(index, (len(chunk), len(layer_list), widths[spec[0]]))
+            elif cache:
+                got = _load_any_width(stores[spec], index, len(chunk), len(layer_list))
+            else:
+                got = None
+            if got is None:
+                missing = True
+            else:
+                results[spec][index] = got
+                widths.setdefault(spec[0], got.shape[-1])
+        if missing:
+            todo.append(index)
+
+    if todo:
+        from tqdm.auto import tqdm
+
+        n_todo = sum(len(chunks[i]) for i in todo)
+        show = progress if progress is not None else n_todo > 2 * batch_size
+        bar = tqdm(total=n_todo, desc=f"collect {info.name} " + ",".join(f"{h}/{p}" for h, p in specs),
+                   unit="prompt", disable=not show)
+        try:
+            for index in todo:
+                chunk = chunks[index]
+                arrays = _run_chunk(model, [encoded[i] for i in chunk], specs, layer_list, batch_size, bar)
+                for spec, array in arrays.items():
+                    if results[spec][index] is None:
+                        results[spec][index] = array
+                        if cache:
+                            stores[spec].save(index, array)
+        finally:
+            bar.close()
+        if cache:
+            for spec in specs:
+                stores[spec].write_manifest({"model": info.name, "hook": spec[0], "pooling": spec[1],
+                                             "layers": layer_list, "n_prompts": len(prompts),
+                                             "first_prompt": prompts[0]})
+
+    inverse = np.empty(len(order), dtype=np.int64)
+    inverse[np.asarray(order)] = np.arange(len(order))
+    return {spec: np.concatenate(results[spec], axis=0)[inverse] for spec in specs}
+
+
+def _load_any_width(store: ChunkStore, index: int, rows: int, n_layers: int) -> np.ndarray | None:
+    # The width of attn_v is only known after a forward pass; accept any width with the right rows/layers.
+    path = store.chunk_path(index)
+    if not path.exists():
+        return None
+    try:
+        header_shape = np.load(path, mmap_mode="r", allow_pickle=False).shape
+    except (ValueError, OSError, EOFError):
+        return None
+    if len(header_shape) != 3:
+        return None
+    return store.load(index, (rows, n_layers, header_shape[2]))
+
+
+def _run_chunk(model, items: list[Encoded], specs, layer_list, batch_size, bar) -> dict:
+    import torch
+
+    device = next(model.original_model.parameters()).device
+    pad_id = model.tokenizer.pad_token_id
+    out: dict = {spec: [] for spec in specs}
+    hooks_by_kind: dict[str, list[str]] = {}
+    for hook, pooling in specs:
+        hooks_by_kind.setdefault(hook, []).append(pooling)
+    layer_slot = {layer: slot for slot, layer in enumerate(layer_list)}
+    n_captures = len(hooks_by_kind) * len(layer_list)
+
+    for start in range(0, len(items), batch_size):
+        batch = items[start:start + batch_size]
+        length = max(len(item.ids) for item in batch)
+        ids = torch.full((len(batch), length), pad_id, dtype=torch.long)
+        mask = torch.zeros((len(batch), length), dtype=torch.long)
+        content = torch.zeros((len(batch), length), dtype=torch.bool)  # real tokens minus BOS
+        word = torch.zeros((len(batch), length), dtype=torch.bool)
+        for row, item in enumerate(batch):
+            ids[row, :len(item.ids)] = torch.tensor(item.ids)
+            mask[row, :len(item.ids)] = 1
+            content[row, item.first_content:len(item.ids)] = True
+            if item.word_tokens:
+                word[row, item.word_tokens] = True
+        last = torch.tensor([len(item.ids) - 1 for item in batch])
+        ids, mask, content, word, last = (t.to(device) for t in (ids, mask, content, word, last))
+        buffers: dict = {spec: [None] * len(layer_list) for spec in specs}
+        fired = [0]
+
+        def make_hook(kind: str, layer: int):
+            def capture(activation, hook):
+                act = activation.reshape(activation.shape[0], activation.shape[1], -1)
+                for pooling in hooks_by_kind[kind]:
+                    buffers[(kind, pooling)][layer_slot[layer]] = _pool(act, pooling, last, content, word)
+                fired[0] += 1
+                if fired[0] == n_captures:
+                    raise _StopForward
+            return capture
+
+        fwd_hooks = [(HOOKS[kind].format(layer=layer), make_hook(kind, layer))
+                     for kind in hooks_by_kind for layer in layer_list]
+        with torch.inference_mode():
+            try:
+                with model.hooks(fwd_hooks=fwd_hooks):
+                    model(ids, attention_mask=mask, return_type=None)
+            except _StopForward:
+                pass
+        if fired[0] != n_captures:
+            raise RuntimeError(f"Only {fired[0]} of {n_captures} hooks fired; the model's hook names differ "
+                               f"from {sorted(HOOKS.values())}.")
+        for spec in specs:
+            out[spec].append(torch.stack(buffers[spec], dim=1).float().cpu().numpy())
+        bar.update(len(batch))
+    return {spec: np.concatenate(parts, axis=0).astype(np.float32, copy=False) for spec, parts in out.items()}
+
+
+def _pool(act, pooling: str, last, content, word):
+    import torch
+
+    if pooling == "last":
+        return act[torch.arange(act.shape[0], device=act.device), last]
+    if pooling == "mean":
+        weights = content.unsqueeze(-1).to(act.dtype)
+        return (act * weights).sum(1) / weights.sum(1)
+    if pooling == "max":
+        return act.masked_fill(~content.unsqueeze(-1), float("-inf")).max(dim=1).values
+    if pooling == "word":
+        weights = word.unsqueeze(-1).to(act.dtype)
+        return (act * weights).sum(1) / weights.sum(1).clamp(min=1)
+    raise ValueError(f"Unknown pooling {pooling!r}; choose one of {list(POOLINGS)}.")
+
+
+def cache_dir_size() -> int:
+    """Bytes under the activation cache (for reports)."""
+    from .paths import ACTIVATION_CACHE_DIR
+
+    total = 0
+    for folder, _, files in os.walk(ACTIVATION_CACHE_DIR):
+        total += sum(os.path.getsize(os.path.join(folder, f)) for f in files)
+    return total
