@@ -46,28 +46,37 @@ class Encoded:
 
 
 def encode(model, text: str, word: str | tuple[int, int] | None = None) -> Encoded:
-    """Tokenise one prompt the way the model expects (BOS or not) and locate ``word``.
+    """Tokenise one prompt the way the model expects (BOS or not) and locate ``word``."""
+    return encode_many(model, [text], None if word is None else [word])[0]
 
-    The word's token positions come from the tokenizer's character offsets, so a word
-    split into several tokens, or glued to a leading space, is found exactly.
+
+def encode_many(model, texts: Sequence[str], words: Sequence | None = None) -> list[Encoded]:
+    """Tokenise prompts in one tokenizer call, adding BOS when the model wants it.
+
+    The emotion word's token positions come from the tokenizer's character offsets, so a
+    word split into several tokens, or glued to a leading space, is found exactly.
+    ``words[i]`` is a substring of ``texts[i]`` (first occurrence) or a (start, end) span.
     """
     info = model_info(model)
     tokenizer = model.tokenizer
-    need_offsets = word is not None
-    batch = tokenizer(text, add_special_tokens=False, return_offsets_mapping=need_offsets)
-    ids = list(batch["input_ids"])
+    need_offsets = words is not None
+    batch = tokenizer(list(texts), add_special_tokens=False, return_offsets_mapping=need_offsets)
     prefix = [tokenizer.bos_token_id] if info.prepend_bos else []
-    word_tokens = None
-    if need_offsets:
-        if isinstance(word, tuple):
-            start, end = word
-        else:
-            start = text.find(word)
-            end = start + len(word)
-        word_tokens = [i + len(prefix) for i, (a, b) in enumerate(batch["offset_mapping"]) if a < end and b > start]
-        if not word_tokens:
-            raise ValueError(f"Could not map the word {word!r} onto tokens of prompt {text!r}.")
-    return Encoded(ids=prefix + ids, word_tokens=word_tokens, first_content=len(prefix))
+    result = []
+    for i, text in enumerate(texts):
+        ids = list(batch["input_ids"][i])
+        if not ids:
+            raise ValueError(f"Prompt {text!r} has no tokens.")
+        word_tokens = None
+        if need_offsets:
+            word = words[i]
+            start, end = word if isinstance(word, tuple) else (text.find(word), text.find(word) + len(word))
+            word_tokens = [j + len(prefix) for j, (a, b) in enumerate(batch["offset_mapping"][i])
+                           if a < end and b > start]
+            if not word_tokens:
+                raise ValueError(f"Could not map the word {word!r} onto tokens of prompt {text!r}.")
+        result.append(Encoded(ids=prefix + ids, word_tokens=word_tokens, first_content=len(prefix)))
+    return result
 
 
 def _validate(model, prompts, hook_specs, layers, words, batch_size) -> list[int]:
@@ -149,7 +158,7 @@ def collect_many(model, prompts: Sequence[str], specs: Sequence[tuple[str, str]]
                            "words": words_key if pooling == "word" else None})
         stores[(hook, pooling)] = ChunkStore(key)
 
-    encoded = [encode(model, p, None if words is None else words[i]) for i, p in enumerate(prompts)]
+    encoded = encode_many(model, prompts, words)
     order = sorted(range(len(prompts)), key=lambda i: (len(encoded[i].ids), i))  # little padding per batch
     chunks = [order[start:start + CHUNK_PROMPTS] for start in range(0, len(order), CHUNK_PROMPTS)]
 
