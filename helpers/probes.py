@@ -148,3 +148,146 @@ def classify(model, probe: Probe, texts: Sequence[str], words: Sequence[str] | N
     """Label each text with the probe (e.g. "positive"/"negative"), running only the layers it needs."""
     scores = readout(model, probe, texts, words=words, batch_size=batch_size, cache=cache)
     return np.where(scores > 0, probe.labels[1], probe.labels[0])
+
+
+# ---------------------------------------------------------------- training
+C_GRID = (0.001, 0.01, 0.1, 1.0)  # inverse L2 strength on standardised features
+
+
+def _standardiser(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Column mean and std of the training rows; constant columns get scale 1 (as sklearn)."""
+    mean = X.mean(axis=0)
+    scale = X.std(axis=0)
+    scale = np.where(scale > 1e-8 * max(1.0, float(np.abs(mean).max(initial=0.0))), scale, 1.0)
+    return mean, scale
+
+
+def choose_C(Z: np.ndarray, y: np.ndarray, *, groups: np.ndarray | None = None, Cs: Sequence[float] = C_GRID,
+             folds: int = 3, seed: int = 0, max_iter: int = 200) -> float:
+    """Pick the logistic-regression C by k-fold CV accuracy on (already standardised) training rows.
+
+    With ``groups`` (e.g. the adjective of each row) the folds never share a group, so the C
+    chosen is the one that generalises to unseen groups. Ties go to the smaller C (stronger
+    regularisation). Only the rows passed in are ever used.
+    """
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GroupKFold, StratifiedKFold
+
+    y = np.asarray(y)
+    if groups is not None and len(np.unique(groups)) >= folds:
+        splitter = GroupKFold(n_splits=folds, shuffle=True, random_state=seed)
+        split = list(splitter.split(Z, y, groups))
+    else:
+        n_min = int(np.bincount(y.astype(int), minlength=2).min())
+        k = max(2, min(folds, n_min))
+        split = list(StratifiedKFold(n_splits=k, shuffle=True, random_state=seed).split(Z, y))
+    scores = np.zeros(len(Cs))
+    for train, val in split:
+        if len(np.unique(y[train])) < 2:
+            continue
+        for i, C in enumerate(Cs):
+            model = LogisticRegression(C=C, max_iter=max_iter, tol=1e-3)
+            model.fit(Z[train], y[train])
+            scores[i] += (model.predict(Z[val]) == y[val]).mean() * len(val)
+    return float(Cs[int(np.argmax(scores))])  # argmax returns the first (smallest C) of ties
+
+
+def train_probe(X: np.ndarray, y: np.ndarray, *, axis: str, kind: str = "logreg", hook: str, pooling: str,
+                layer: int, model_name: str = "", C: float | None = None, seed: int = 0,
+                groups: np.ndarray | None = None, Cs: Sequence[float] = C_GRID, folds: int = 3,
+                max_iter: int = 300) -> Probe:
+    """Fit one probe on training activations ``X`` [n, width] with labels ``y`` (1 = positive / high).
+
+    kind:
+    - ``"logreg"``: StandardScaler + L2 logistic regression (lbfgs); ``C=None`` chooses C in
+      ``Cs`` by ``folds``-fold CV on these rows only (grouped by ``groups`` when given).
+    - ``"mean_diff"``: the difference of class means (raw space), normalised.
+    - ``"pc1"``: the first principal component of the (centred) rows, signed so that
+      class 1 projects higher than class 0 on average. Unsupervised apart from the sign.
+    For mean_diff and pc1 the read-out is ``(x @ direction - midpoint) / projection_std``
+    (midpoint of the two class-mean projections), written in the Probe's
+    ``((x - mean) / scale) @ coef + intercept`` form with ``scale = 1``.
+    ``direction`` is always a unit vector in RAW activation space pointing to class 1.
+    """
+    from sklearn.linear_model import LogisticRegression
+
+    if kind not in PROBE_KINDS:
+        raise ValueError(f"Unknown probe kind {kind!r}; choose one of {list(PROBE_KINDS)}.")
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y).astype(np.int64).ravel()
+    if X.ndim != 2 or X.shape[0] != y.shape[0]:
+        raise ValueError(f"X must be [n, width] with one label per row; got X {X.shape}, y {y.shape}.")
+    if set(np.unique(y)) != {0, 1}:
+        raise ValueError(f"y must contain both classes 0 and 1, got {sorted(set(np.unique(y).tolist()))}.")
+    metrics: dict = {"n_train": int(len(y))}
+    mu0, mu1 = X[y == 0].mean(axis=0), X[y == 1].mean(axis=0)
+    if kind == "logreg":
+        mean, scale = _standardiser(X)
+        Z = (X - mean) / scale
+        if C is None:
+            C = choose_C(Z, y, groups=groups, Cs=Cs, folds=folds, seed=seed, max_iter=max_iter)
+        model = LogisticRegression(C=C, max_iter=max_iter, tol=1e-4)
+        model.fit(Z, y)
+        coef, intercept = model.coef_[0], float(model.intercept_[0])
+        raw = coef / scale
+        norm = np.linalg.norm(raw)
+        direction = raw / norm if norm > 0 else raw
+        metrics["C"] = float(C)
+        metrics["train_accuracy"] = float((model.predict(Z) == y).mean())
+        projection_std = float((X @ direction).std())
+    else:
+        if kind == "mean_diff":
+            raw = mu1 - mu0
+        else:  # pc1
+            centred = X - X.mean(axis=0)
+            _, vectors = np.linalg.eigh(centred.T @ centred)  # [width, width]: cheaper than an SVD of X
+            raw = vectors[:, -1]
+            if (mu1 - mu0) @ raw < 0:
+                raw = -raw
+        norm = np.linalg.norm(raw)
+        direction = raw / norm if norm > 0 else raw
+        projection = X @ direction
+        projection_std = float(projection.std()) or 1.0
+        midpoint = 0.5 * float(mu0 @ direction + mu1 @ direction)
+        mean = X.mean(axis=0)
+        scale = np.ones(X.shape[1])
+        coef = direction / projection_std
+        intercept = float((mean @ direction - midpoint) / projection_std)
+        metrics["train_accuracy"] = float(((projection > midpoint).astype(int) == y).mean())
+    return Probe(axis=axis, kind=kind, hook=hook, pooling=pooling, layer=int(layer), mean=mean, scale=scale,
+                 coef=coef, intercept=intercept, direction=direction, projection_std=projection_std,
+                 model=model_name, metrics=metrics)
+
+
+def quick_probes(model, *, layer: int | None = None, hook: str = "resid_post", pooling: str = "last",
+                 n_prompts: int = 800, seed: int = 0) -> list[Probe]:
+    """Valence and arousal probes of all three kinds at one layer, trained in about a minute.
+
+    The fallback of notebooks 04/05 when no ``probes.npz`` from notebook 03 exists. For each
+    axis, ``n_prompts`` prompts (affirmative and negated, labels ``y`` from
+    ``helpers.data.load_prompts``, i.e. flipped under negation) drawn with ``seed``; the
+    logistic-regression C is chosen by 3-fold CV grouped by adjective. ``layer`` defaults to
+    ``n_layers // 2``. Returns ``[valence logreg, valence mean_diff, valence pc1, arousal ...]``;
+    ``save(path, quick_probes(model))`` writes a file that ``load`` reads like notebook 03's.
+    """
+    from .collect import collect
+    from .data import load_prompts
+    from .models import model_info
+
+    info = model_info(model)
+    layer = info.n_layers // 2 if layer is None else int(layer)
+    probes = []
+    for axis in AXIS_LABELS:
+        df = load_prompts(axis=axis)
+        if len(df) > n_prompts:
+            df = df.sample(n=n_prompts, random_state=seed).sort_index()
+        words = df["adjective"].tolist() if pooling == "word" else None
+        X = collect(model, df["prompt"].tolist(), hook=hook, pooling=pooling, layers=[layer], words=words)[:, 0, :]
+        y = df["y"].to_numpy()
+        groups = df["adjective"].to_numpy()
+        for kind in PROBE_KINDS:
+            probe = train_probe(X, y, axis=axis, kind=kind, hook=hook, pooling=pooling, layer=layer,
+                                model_name=info.name, seed=seed, groups=groups)
+            probe.metrics["source"] = "quick_probes"
+            probes.append(probe)
+    return probes
