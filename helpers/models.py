@@ -339,3 +339,20 @@ def model_info(model) -> ModelInfo:
 
 def info_dict(model) -> dict:
     return asdict(model_info(model))
+
+
+def _main(argv: list[str] | None = None) -> None:
+    """``python -m helpers.models prepare NAME...``: de-quantise offline models once."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m helpers.models")
+    parser.add_argument("command", choices=["prepare"])
+    parser.add_argument("names", nargs="+")
+    args = parser.parse_args(argv)
+    _quiet_transformers()
+    for name in args.names:
+        print(f"{name}: {prepare_model(name)}")
+
+
+if __name__ == "__main__":
+    _main()

