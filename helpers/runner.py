@@ -1,0 +1,342 @@
+"""Run the notebook suite with papermill: ``make run`` (one model) and ``make sweep`` (a grid).
+
+    python -m helpers.runner run --model smollm2-135m
+    python -m helpers.runner sweep --grid sweeps/default.yaml
+
+``run`` executes notebooks 01..05 in order into ``runs/<model>/<notebook>/`` (the executed
+notebook, an HTML export, the notebook's JSON and figures), then writes
+``runs/<model>/summary.md`` and ``summary.json``. A notebook whose inputs (its source,
+parameters, the helpers package, the data, the outputs it reads) did not change since its
+last successful run is not executed again. A failing notebook stops the run, names the
+notebook and the failing cell, and keeps the partially executed copy.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import re
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .notebook import write_json_atomic
+from .paths import DATA_DIR, NOTEBOOK_DIR, ROOT
+
+RUNS_DIR = ROOT / "runs"
+_STAMP = ".run.json"
+
+
+class NotebookFailed(RuntimeError):
+    """A notebook raised; the message names it and the failing cell."""
+
+
+@dataclass
+class NotebookRun:
+    name: str          # e.g. "03_layer_probing"
+    status: str        # "executed" | "skipped (unchanged)"
+    seconds: float
+    output_dir: Path
+
+
+def notebooks() -> list[Path]:
+    """The numbered notebooks, in order."""
+    return sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))
+
+
+def run_label(model: str) -> str:
+    """A folder name for a model: the name itself, or a path's last part."""
+    label = Path(model).name if ("/" in model or model.endswith(".gguf")) else model
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", label)
+
+
+def _tree_digest(paths: list[Path]) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(paths):
+        digest.update(str(path.relative_to(ROOT)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _code_and_data_digest() -> str:
+    files = list((ROOT / "helpers").glob("*.py")) + [p for p in DATA_DIR.rglob("*") if p.is_file()]
+    return _tree_digest(files)
+
+
+def _declared_parameters(notebook: Path) -> set[str]:
+    import papermill as pm
+
+    return set(pm.inspect_notebook(str(notebook)).keys())
+
+
+def _upstream_digest(run_dir: Path, before: str) -> str:
+    """Results of earlier notebooks in this run (e.g. probes.npz), so a change there re-runs later ones."""
+    digest = hashlib.sha256()
+    for folder in sorted(p for p in run_dir.iterdir() if p.is_dir() and p.name < before):
+        for path in sorted(folder.glob("*")):
+            if path.suffix in {".json", ".npz", ".csv"} and not path.name.startswith("."):
+                digest.update(path.name.encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def execute(notebook: Path, run_dir: Path, parameters: dict[str, Any], force: bool = False) -> NotebookRun:
+    """Execute one notebook into ``run_dir/<stem>/`` unless its inputs are unchanged."""
+    import papermill as pm
+
+    stem = notebook.stem
+    out_dir = run_dir / stem
+    out_dir.mkdir(parents=True, exist_ok=True)
+    declared = _declared_parameters(notebook)
+    params = {k: v for k, v in parameters.items() if k in declared}
+    if "output_dir" in declared:
+        params["output_dir"] = str(out_dir.resolve())
+    if "probes_path" in declared:
+        params["probes_path"] = str((run_dir / "03_layer_probing" / "probes.npz").resolve())
+    fingerprint = hashlib.sha256(json.dumps({
+        "notebook": hashlib.sha256(notebook.read_bytes()).hexdigest(), "parameters": params,
+        "code_and_data": _code_and_data_digest(), "upstream": _upstream_digest(run_dir, stem),
+    }, sort_keys=True).encode()).hexdigest()
+    stamp_path = out_dir / _STAMP
+    executed = out_dir / notebook.name
+    if not force and stamp_path.exists() and executed.exists():
+        stamp = json.loads(stamp_path.read_text())
+        if stamp.get("fingerprint") == fingerprint and stamp.get("status") == "ok":
+            return NotebookRun(stem, "skipped (unchanged)", 0.0, out_dir)
+    if stamp_path.exists():
+        stamp_path.unlink()
+    print(f"[{time.strftime('%H:%M:%S')}] {stem}: running with {params}", flush=True)
+    start = time.perf_counter()
+    try:
+        pm.execute_notebook(str(notebook), str(executed), parameters=params, cwd=str(NOTEBOOK_DIR),
+                            kernel_name="python3", progress_bar=sys.stderr.isatty(), log_output=False)
+    except pm.PapermillExecutionError as error:
+        _export_html(executed)
+        raise NotebookFailed(f"{notebook.name} failed in cell {error.cell_index} (execution count "
+                             f"{error.exec_count}): {error.ename}: {error.evalue}\n"
+                             f"Partial output kept in {executed}") from None
+    seconds = time.perf_counter() - start
+    _export_html(executed)
+    write_json_atomic(stamp_path, {"fingerprint": fingerprint, "status": "ok", "seconds": seconds,
+                                   "parameters": params, "finished": time.strftime("%Y-%m-%d %H:%M:%S")})
+    print(f"[{time.strftime('%H:%M:%S')}] {stem}: done in {seconds:.0f} s", flush=True)
+    return NotebookRun(stem, "executed", seconds, out_dir)
+
+
+def _export_html(executed: Path) -> None:
+    if not executed.exists():
+        return
+    try:
+        import nbformat
+        from nbconvert import HTMLExporter
+
+        body, _ = HTMLExporter().from_notebook_node(nbformat.read(str(executed), as_version=4))
+        executed.with_suffix(".html").write_text(body)
+    except Exception as error:  # the executed notebook is the record; HTML is a convenience
+        print(f"HTML export of {executed.name} failed: {error}")
+
+
+def run_suite(model: str, parameters: dict[str, Any] | None = None, run_dir: Path | None = None,
+              only: list[str] | None = None, force: bool = False) -> dict:
+    """Run every numbered notebook on ``model``; return (and write) the summary."""
+    run_dir = Path(run_dir or RUNS_DIR / run_label(model))
+    run_dir.mkdir(parents=True, exist_ok=True)
+    params = {"model_name": model, **(parameters or {})}
+    selected = [nb for nb in notebooks() if not only or any(nb.stem.startswith(o) for o in only)]
+    print(f"Running {len(selected)} notebooks on {model} into {run_dir}", flush=True)
+    total_start = time.perf_counter()
+    timings = []
+    for index, notebook in enumerate(selected, 1):
+        print(f"({index}/{len(selected)}) {notebook.stem}", flush=True)
+        result = execute(notebook, run_dir, params, force=force)
+        if result.status != "executed":
+            print(f"[{time.strftime('%H:%M:%S')}] {notebook.stem}: {result.status}", flush=True)
+        timings.append({"notebook": result.name, "status": result.status, "seconds": round(result.seconds, 1)})
+    summary = summarise(run_dir, model)
+    summary["timings"] = timings
+    summary["wall_seconds_this_invocation"] = round(time.perf_counter() - total_start, 1)
+    write_summary(run_dir, summary)
+    return summary
+
+
+def _read_json(path: Path) -> dict:
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def _dig(data: dict, *keys, default=None):
+    for key in keys:
+        if not isinstance(data, dict) or key not in data:
+            return default
+        data = data[key]
+    return data
+
+
+def summarise(run_dir: Path, model: str) -> dict:
+    """The key numbers of every notebook of one run, in one flat-ish dict."""
+    dataset = _read_json(run_dir / "01_dataset" / "summary.json")
+    pca = _read_json(run_dir / "02_pca_emergence" / "results.json")
+    probing = _read_json(run_dir / "03_layer_probing" / "results.json")
+    baseline = _read_json(run_dir / "04_probe_vs_prompting" / "results.json")
+    steering = _read_json(run_dir / "05_steering" / "results.json")
+    summary: dict[str, Any] = {"model": model, "run_dir": str(run_dir),
+                               "measured_at": time.strftime("%Y-%m-%d %H:%M"), "dataset": dataset.get("counts")}
+    summary["emergence_layer"] = pca.get("emergence_layer")
+    summary["emotion_geometry"] = pca.get("emotion_geometry")
+    for axis in ("valence", "arousal"):
+        best = _dig(probing, "best", axis, default={}) or {}
+        summary[f"{axis}_probe"] = {k: best.get(k) for k in ("layer", "hook", "pooling", "depth_fraction", "accuracy")}
+        if axis == "arousal":
+            summary["arousal_probe"]["accuracy_affirmative_only"] = best.get("accuracy_affirmative_only")
+    summary["vader_spearman"] = probing.get("vader_spearman")
+    methods = baseline.get("methods", {})
+    summary["probe_vs_prompting"] = {name: _dig(methods, name, "accuracy") for name in methods}
+    summary["probe_minus_best_prompting"] = baseline.get("probe_minus_best_prompting")
+    summary["memory_saving_fraction"] = baseline.get("memory_saving_fraction")
+    summary["steering"] = {"spearman_rho": _dig(steering, "valence", "spearman_rho"),
+                           "layer": _dig(steering, "valence", "layer"), "kind": _dig(steering, "valence", "kind")}
+    return summary
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    return str(value)
+
+
+def write_summary(run_dir: Path, summary: dict) -> None:
+    write_json_atomic(run_dir / "summary.json", summary)
+    lines = [f"# emo-probes results: {summary['model']}", "",
+             f"Measured {summary['measured_at']} in `{run_dir}`.", "", "| quantity | value |", "|---|---|"]
+    emergence = summary.get("emergence_layer") or {}
+    for hook, layer in (emergence.items() if isinstance(emergence, dict) else []):
+        lines.append(f"| PCA emergence layer ({hook}, PC1 AUC >= 0.9) | {_fmt(layer)} |")
+    geometry = summary.get("emotion_geometry") or {}
+    for key in ("pc1_valence_r", "pc2_arousal_r"):
+        if key in geometry:
+            lines.append(f"| emotion geometry {key} | {_fmt(geometry[key])} |")
+    for axis in ("valence", "arousal"):
+        probe = summary.get(f"{axis}_probe") or {}
+        where = f"layer {_fmt(probe.get('layer'))} ({probe.get('hook')}, {probe.get('pooling')})"
+        for split, acc in (probe.get("accuracy") or {}).items():
+            lines.append(f"| {axis} probe accuracy {split}, {where} | {_fmt(acc)} |")
+        for split, acc in (probe.get("accuracy_affirmative_only") or {}).items():
+            lines.append(f"| {axis} probe accuracy {split}, affirmative templates only | {_fmt(acc)} |")
+    lines.append(f"| probe readout vs VADER (Spearman) | {_fmt(summary.get('vader_spearman'))} |")
+    for name, acc in (summary.get("probe_vs_prompting") or {}).items():
+        lines.append(f"| sentence polarity accuracy: {name} | {_fmt(acc)} |")
+    lines.append(f"| probe minus best prompting (points) | {_fmt(summary.get('probe_minus_best_prompting'))} |")
+    lines.append(f"| memory saving of the probe | {_fmt(summary.get('memory_saving_fraction'))} |")
+    steering = summary.get("steering") or {}
+    lines.append(f"| steering: Spearman rho(alpha, VADER), layer {_fmt(steering.get('layer'))} "
+                 f"({steering.get('kind')}) | {_fmt(steering.get('spearman_rho'))} |")
+    if summary.get("timings"):
+        lines += ["", "| notebook | status | seconds |", "|---|---|---|"]
+        lines += [f"| {t['notebook']} | {t['status']} | {t['seconds']} |" for t in summary["timings"]]
+    (run_dir / "summary.md").write_text("\n".join(lines) + "\n")
+
+
+def run_sweep(grid_path: Path) -> Path:
+    """Run the grid of a sweep file through the notebooks; write runs/sweep/summary.csv and a figure."""
+    import itertools
+
+    import pandas as pd
+    import yaml
+
+    grid = yaml.safe_load(Path(grid_path).read_text())
+    sweep_dir = RUNS_DIR / grid.get("name", "sweep")
+    rows = []
+    keys = ["models", "hooks", "poolings", "seeds"]
+    for key in keys:
+        if not isinstance(grid.get(key), list) or not grid[key]:
+            raise ValueError(f"{grid_path}: '{key}' must be a non-empty list.")
+    combos = list(itertools.product(grid["models"], grid["seeds"]))
+    start = time.perf_counter()
+    for index, (model, seed) in enumerate(combos, 1):
+        label = f"{run_label(model)}_seed{seed}"
+        print(f"== sweep {index}/{len(combos)}: {label}", flush=True)
+        params = {"seed": seed, "hooks": grid["hooks"], "poolings": grid["poolings"], **grid.get("parameters", {})}
+        run_suite(model, params, run_dir=sweep_dir / label, only=grid.get("notebooks"))
+        rows.extend(_sweep_rows(sweep_dir / label, model, seed))
+    frame = pd.DataFrame(rows)
+    frame.to_csv(sweep_dir / "summary.csv", index=False)
+    _sweep_figure(frame, sweep_dir)
+    print(f"Sweep of {len(combos)} runs took {time.perf_counter() - start:.0f} s; {sweep_dir / 'summary.csv'}")
+    return sweep_dir / "summary.csv"
+
+
+def _sweep_rows(run_dir: Path, model: str, seed: int) -> list[dict]:
+    probing = _read_json(run_dir / "03_layer_probing" / "results.json")
+    pca = _read_json(run_dir / "02_pca_emergence" / "results.json")
+    n_layers = probing.get("n_layers") or pca.get("n_layers")
+    rows = []
+    for axis in ("valence", "arousal"):
+        best = _dig(probing, "best", axis, default={}) or {}
+        for split, acc in (best.get("accuracy") or {}).items():
+            rows.append({"model": model, "seed": seed, "axis": axis, "split": split, "accuracy": acc,
+                         "layer": best.get("layer"), "hook": best.get("hook"), "pooling": best.get("pooling"),
+                         "depth_fraction": best.get("depth_fraction")})
+    for hook, layer in (pca.get("emergence_layer") or {}).items():
+        rows.append({"model": model, "seed": seed, "axis": "valence", "split": f"emergence:{hook}",
+                     "layer": layer, "depth_fraction": (layer + 1) / n_layers if (layer is not None and n_layers) else None})
+    return rows
+
+
+def _sweep_figure(frame, sweep_dir: Path) -> None:
+    import plotly.express as px
+
+    from .notebook import save_figure
+
+    if frame.empty:
+        return
+    accuracy = frame[frame["accuracy"].notna()] if "accuracy" in frame else frame.iloc[:0]
+    if not accuracy.empty:
+        fig = px.bar(accuracy, x="split", y="accuracy", color="model", barmode="group", facet_col="axis",
+                     hover_data=["seed", "layer", "hook", "pooling"], range_y=[0.4, 1.0],
+                     title="Best-layer probe accuracy per model and split (bars: seeds averaged in hover)")
+        save_figure(fig, sweep_dir, "sweep_accuracy", png=True)
+    depth = frame[frame["split"].astype(str).str.startswith("emergence")] if "split" in frame else frame.iloc[:0]
+    if not depth.empty:
+        fig = px.strip(depth, x="model", y="depth_fraction", color="split", hover_data=["seed", "layer"],
+                       title="Where valence emerges: first layer with PC1 AUC >= 0.9, as a fraction of depth")
+        fig.update_yaxes(range=[0, 1], title="depth fraction (layer+1)/n_layers")
+        save_figure(fig, sweep_dir, "sweep_emergence", png=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m helpers.runner", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    run_parser = sub.add_parser("run", help="run notebooks 01-05 on one model")
+    run_parser.add_argument("--model", default="smollm2-135m")
+    run_parser.add_argument("--only", nargs="*", help="notebook prefixes, e.g. 01 03")
+    run_parser.add_argument("--force", action="store_true", help="re-run even unchanged notebooks")
+    run_parser.add_argument("--param", action="append", default=[], metavar="KEY=JSON",
+                            help="extra notebook parameter, e.g. --param quick=true")
+    sweep_parser = sub.add_parser("sweep", help="run a grid of models x hooks x poolings x seeds")
+    sweep_parser.add_argument("--grid", default=str(ROOT / "sweeps" / "default.yaml"))
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "run":
+            extra = {}
+            for item in args.param:
+                key, _, value = item.partition("=")
+                try:
+                    extra[key] = json.loads(value)
+                except json.JSONDecodeError:
+                    extra[key] = value
+            summary = run_suite(args.model, extra, only=args.only, force=args.force)
+            print((Path(summary["run_dir"]) / "summary.md").read_text())
+        else:
+            run_sweep(Path(args.grid))
+    except NotebookFailed as error:
+        print(f"\nRUN STOPPED: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
