@@ -1,0 +1,79 @@
+"""The papermill runner (make run / make sweep) and the notebook conventions."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from helpers import runner
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def make_notebook(path: Path, body: str, params: str = "model_name = 'x'\noutput_dir = 'out'\nvalue = 1") -> Path:
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell(params)
+    cell.metadata["tags"] = ["parameters"]
+    nb.cells = [cell, nbformat.v4.new_code_cell(body)]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, str(path))
+    return path
+
+
+@pytest.fixture
+def tiny_suite(tmp_path, monkeypatch):
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    body = ("import json, pathlib\np = pathlib.Path(output_dir); p.mkdir(parents=True, exist_ok=True)\n"
+            "(p / 'results.json').write_text(json.dumps({'value': value}))")
+    make_notebook(folder / "01_first.ipynb", body)
+    make_notebook(folder / "02_second.ipynb", body)
+    monkeypatch.setattr(runner, "NOTEBOOK_DIR", folder)
+    return folder
+
+
+def test_run_executes_then_skips_unchanged_then_reruns_on_change(tiny_suite, tmp_path):
+    run_dir = tmp_path / "runs"
+    first = runner.run_suite("x", {"value": 1}, run_dir=run_dir)
+    assert [t["status"] for t in first["timings"]] == ["executed", "executed"]
+    assert json.loads((run_dir / "01_first" / "results.json").read_text()) == {"value": 1}
+    assert (run_dir / "01_first" / "01_first.html").exists()
+    assert (run_dir / "summary.md").exists() and (run_dir / "summary.json").exists()
+    second = runner.run_suite("x", {"value": 1}, run_dir=run_dir)
+    assert [t["status"] for t in second["timings"]] == ["skipped (unchanged)"] * 2
+    third = runner.run_suite("x", {"value": 2}, run_dir=run_dir)
+    assert [t["status"] for t in third["timings"]] == ["executed", "executed"]
+
+
+def test_failed_notebook_stops_the_run_naming_the_cell(tiny_suite, tmp_path):
+    make_notebook(tiny_suite / "01_first.ipynb", "raise RuntimeError('boom in the data')")
+    run_dir = tmp_path / "runs"
+    with pytest.raises(runner.NotebookFailed) as error:
+        runner.run_suite("x", {}, run_dir=run_dir)
+    message = str(error.value)
+    assert "01_first.ipynb" in message and "cell" in message and "boom in the data" in message
+    assert (run_dir / "01_first" / "01_first.ipynb").exists()  # partial output kept
+    assert not (run_dir / "02_second").exists()                # the run stopped
+
+
+def test_run_label_of_paths_and_names():
+    assert runner.run_label("smollm2-135m") == "smollm2-135m"
+    assert runner.run_label("/models/My Model/") == "My_Model"
+    assert runner.run_label("x/y/model.gguf") == "model.gguf"
+
+
+@pytest.mark.parametrize("notebook", sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")), ids=lambda p: p.name)
+def test_notebook_conventions(notebook):
+    nb = nbformat.read(str(notebook), as_version=4)
+    tagged = [c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+    assert len(tagged) == 1, "exactly one cell tagged 'parameters'"
+    assert tagged[0].cell_type == "code"
+    for name in ("model_name", "seed", "output_dir", "quick"):
+        assert f"{name} =" in tagged[0].source, f"parameter {name} missing"
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert cell.get("outputs", []) == [], "committed without outputs"
+            assert cell.get("execution_count") is None, "committed without execution counts"
+    assert nb.cells[0].cell_type == "markdown", "opens with a paragraph saying what it shows"
