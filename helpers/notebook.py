@@ -58,11 +58,17 @@ def save_results(output_dir: str | os.PathLike, results: dict, name: str = "resu
     return write_json_atomic(output_folder(output_dir) / name, results)
 
 
-def save_figure(fig, output_dir: str | os.PathLike, name: str, png: bool = False) -> Path:
-    """Save a plotly figure as standalone HTML (and PNG when asked and a browser exists)."""
+def save_figure(fig, output_dir: str | os.PathLike, name: str, png: bool | None = None) -> Path:
+    """Save a plotly figure as standalone HTML, and as PNG when asked.
+
+    ``png=None`` follows the environment variable ``EMO_PROBES_PNG`` (``make run`` sets it
+    to 1: static export starts a headless Chromium, a few seconds we spare quick tests).
+    """
     folder = output_folder(output_dir)
     html_path = folder / f"{name}.html"
     fig.write_html(html_path, include_plotlyjs="cdn")
+    if png is None:
+        png = os.environ.get("EMO_PROBES_PNG", "0") == "1"
     if png:
         try:
             fig.write_image(folder / f"{name}.png", width=900, height=520, scale=1)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import re
 import sys
 import time
@@ -146,6 +147,7 @@ def run_suite(model: str, parameters: dict[str, Any] | None = None, run_dir: Pat
     params = {"model_name": model, **(parameters or {})}
     selected = [nb for nb in notebooks() if not only or any(nb.stem.startswith(o) for o in only)]
     print(f"Running {len(selected)} notebooks on {model} into {run_dir}", flush=True)
+    os.environ.setdefault("EMO_PROBES_PNG", "1")  # figures also as PNG, for the README
     total_start = time.perf_counter()
     timings = []
     for index, notebook in enumerate(selected, 1):
