@@ -401,3 +401,51 @@ def test_emotion_out_of_range(data_copy):
 def test_missing_file_names_the_fix(tmp_path):
     with pytest.raises(ValueError, match="does not exist"):
         load_templates(data_dir=tmp_path)
+
+
+# ----------------------------------------------------------------------------- summaries
+class _CharTokenizer:
+    """A stand-in tokenizer: one token per character except spaces."""
+
+    def __call__(self, texts, add_special_tokens=True):
+        assert add_special_tokens is False
+        return {"input_ids": [[c for c in t if c != " "] for t in texts]}
+
+
+def test_token_helpers_on_a_stand_in_tokenizer():
+    from helpers.data import token_lengths, word_token_counts
+
+    assert token_lengths(_CharTokenizer(), ["ab c", "", "xyz"], batch_size=2).tolist() == [3, 0, 3]
+    counts = word_token_counts(_CharTokenizer(), ["sad", "happy", "sad"])
+    assert counts.to_dict() == {"sad": 3, "happy": 5}
+
+
+def test_vader_sign_agreement_hand_case():
+    from helpers.data import vader_sign_agreement
+
+    df = pd.DataFrame({"word": list("abcde"), "axis": ["valence"] * 4 + ["arousal"],
+                       "label": ["positive", "positive", "negative", "negative", "high"],
+                       "vader": [2.0, -1.5, -3.0, 0.5, -2.0]})
+    assert vader_sign_agreement(df) == pytest.approx(2 / 3)  # d is below threshold, e is arousal
+    assert vader_sign_agreement(load_adjectives()) == 1.0
+
+
+def test_dataset_counts_match_files(templates, adjectives):
+    from helpers.data import dataset_counts
+
+    counts = dataset_counts()
+    assert counts["templates"] == len(templates)
+    assert counts["valence_adjectives"] == (adjectives["axis"] == "valence").sum()
+    assert counts["prompts"]["valence"] == len(templates) * counts["valence_adjectives"]
+    assert counts["hard_sentences"] >= 100 and counts["neutral_texts"] == len(neutral_texts())
+    readme = (DATA_DIR / "README.md").read_text(encoding="utf-8")
+    assert f"| {counts['templates']} |" in readme and f"| {counts['emotions']} |" in readme
+
+
+def test_vader_sentence_baseline_finds_hard_sentences_harder():
+    from helpers.data import vader_sentence_scores
+
+    scored = vader_sentence_scores(load_sentences())
+    easy = scored.loc[~scored["hard"], "vader_correct"].mean()
+    hard = scored.loc[scored["hard"], "vader_correct"].mean()
+    assert easy > 0.7 and hard < easy - 0.1
