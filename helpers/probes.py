@@ -14,6 +14,7 @@ positive valence / high arousal), the axis that steering adds to the residual st
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Sequence
@@ -162,40 +163,87 @@ def _standardiser(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return mean, scale
 
 
-def choose_C(Z: np.ndarray, y: np.ndarray, *, groups: np.ndarray | None = None, Cs: Sequence[float] = C_GRID,
-             folds: int = 3, seed: int = 0, max_iter: int = 200) -> float:
-    """Pick the logistic-regression C by k-fold CV accuracy on (already standardised) training rows.
+def threads_limited(n: int = 1):
+    """Context manager capping BLAS threads: on a busy 2-core machine, one thread is 10-50x faster here."""
+    from threadpoolctl import threadpool_limits
 
-    With ``groups`` (e.g. the adjective of each row) the folds never share a group, so the C
-    chosen is the one that generalises to unseen groups. Ties go to the smaller C (stronger
-    regularisation). Only the rows passed in are ever used.
-    """
-    from sklearn.linear_model import LogisticRegression
+    return threadpool_limits(limits=n)
+
+
+def _folds(y: np.ndarray, groups, folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(train, validation) index pairs: stratified, grouped, or crossed (two group columns)."""
     from sklearn.model_selection import GroupKFold, StratifiedKFold
 
-    y = np.asarray(y)
-    if groups is not None and len(np.unique(groups)) >= folds:
-        splitter = GroupKFold(n_splits=folds, shuffle=True, random_state=seed)
-        split = list(splitter.split(Z, y, groups))
-    else:
-        n_min = int(np.bincount(y.astype(int), minlength=2).min())
-        k = max(2, min(folds, n_min))
-        split = list(StratifiedKFold(n_splits=k, shuffle=True, random_state=seed).split(Z, y))
-    scores = np.zeros(len(Cs))
-    for train, val in split:
-        if len(np.unique(y[train])) < 2:
-            continue
-        for i, C in enumerate(Cs):
-            model = LogisticRegression(C=C, max_iter=max_iter, tol=1e-3)
-            model.fit(Z[train], y[train])
-            scores[i] += (model.predict(Z[val]) == y[val]).mean() * len(val)
-    return float(Cs[int(np.argmax(scores))])  # argmax returns the first (smallest C) of ties
+    if groups is not None:
+        groups = np.asarray(groups)
+        if groups.ndim == 2:  # crossed: validate on unseen values of BOTH columns (like split E4)
+            rng = np.random.default_rng(seed)
+            fold_of = []
+            for column in groups.T:
+                values, codes = np.unique(column, return_inverse=True)
+                if len(values) < folds:
+                    raise ValueError(f"Crossed CV needs at least {folds} distinct values per group column.")
+                fold_of.append(rng.permutation(len(values))[codes] % folds)
+            pairs = [(np.flatnonzero((fold_of[0] != k) & (fold_of[1] != k)),
+                      np.flatnonzero((fold_of[0] == k) & (fold_of[1] == k))) for k in range(folds)]
+            return [(tr, va) for tr, va in pairs if len(tr) and len(va)]
+        if len(np.unique(groups)) >= folds:
+            return list(GroupKFold(n_splits=folds, shuffle=True, random_state=seed).split(y, y, groups))
+    k = max(2, min(folds, int(np.bincount(y, minlength=2).min())))
+    return list(StratifiedKFold(n_splits=k, shuffle=True, random_state=seed).split(y, y))
+
+
+def cross_validate_C(X: np.ndarray, y: np.ndarray, *, groups: np.ndarray | None = None,
+                     Cs: Sequence[float] = C_GRID, folds: int = 3, seed: int = 0,
+                     max_iter: int = 200) -> tuple[float, float]:
+    """(best C, its validation accuracy) by k-fold CV on the rows given (training rows only).
+
+    Each fold standardises with its own training part. With ``groups`` (e.g. the adjective
+    of each row) no group is split across folds, so the validation rows hold unseen groups.
+    With two group columns ``[n, 2]`` (e.g. adjective and template pattern) the folds are
+    crossed: fold k validates on rows whose adjective AND pattern fall in fold k and trains on
+    rows where neither does (the E4 situation; each fold trains on ~(1 - 1/k)^2 of the rows).
+    Cs are fitted from the strongest regularisation up with warm starts (same optimum, fewer
+    iterations). Ties go to the smaller C (stronger regularisation).
+    """
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.linear_model import LogisticRegression
+
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y).astype(np.int64)
+    split = _folds(y, groups, folds, seed)
+    correct = np.zeros(len(Cs))
+    total = 0
+    with threads_limited(1):
+        for train, val in split:
+            if len(np.unique(y[train])) < 2:
+                continue
+            mean, scale = _standardiser(X[train])
+            Ztr, Zval = (X[train] - mean) / scale, (X[val] - mean) / scale
+            model = LogisticRegression(max_iter=max_iter, tol=1e-3, warm_start=True)
+            for i in np.argsort(Cs, kind="stable"):
+                with warnings.catch_warnings():  # a rough optimum is enough to rank C values
+                    warnings.simplefilter("ignore", ConvergenceWarning)
+                    model.set_params(C=Cs[i]).fit(Ztr, y[train])
+                correct[i] += (model.predict(Zval) == y[val]).sum()
+            total += len(val)
+    if total == 0:
+        raise ValueError("Cross-validation found no fold with both classes in its training part.")
+    score = correct / total
+    best = max(range(len(Cs)), key=lambda i: (score[i], -Cs[i]))
+    return float(Cs[best]), float(score[best])
+
+
+def choose_C(X: np.ndarray, y: np.ndarray, *, groups: np.ndarray | None = None, Cs: Sequence[float] = C_GRID,
+             folds: int = 3, seed: int = 0, max_iter: int = 200) -> float:
+    """The C of ``cross_validate_C`` (CV accuracy on the training rows given; ties to the smaller C)."""
+    return cross_validate_C(X, y, groups=groups, Cs=Cs, folds=folds, seed=seed, max_iter=max_iter)[0]
 
 
 def train_probe(X: np.ndarray, y: np.ndarray, *, axis: str, kind: str = "logreg", hook: str, pooling: str,
                 layer: int, model_name: str = "", C: float | None = None, seed: int = 0,
                 groups: np.ndarray | None = None, Cs: Sequence[float] = C_GRID, folds: int = 3,
-                max_iter: int = 300) -> Probe:
+                max_iter: int = 1000) -> Probe:
     """Fit one probe on training activations ``X`` [n, width] with labels ``y`` (1 = positive / high).
 
     kind:
@@ -222,12 +270,13 @@ def train_probe(X: np.ndarray, y: np.ndarray, *, axis: str, kind: str = "logreg"
     metrics: dict = {"n_train": int(len(y))}
     mu0, mu1 = X[y == 0].mean(axis=0), X[y == 1].mean(axis=0)
     if kind == "logreg":
+        if C is None:
+            C, metrics["cv_accuracy"] = cross_validate_C(X, y, groups=groups, Cs=Cs, folds=folds, seed=seed)
         mean, scale = _standardiser(X)
         Z = (X - mean) / scale
-        if C is None:
-            C = choose_C(Z, y, groups=groups, Cs=Cs, folds=folds, seed=seed, max_iter=max_iter)
         model = LogisticRegression(C=C, max_iter=max_iter, tol=1e-4)
-        model.fit(Z, y)
+        with threads_limited(1):
+            model.fit(Z, y)
         coef, intercept = model.coef_[0], float(model.intercept_[0])
         raw = coef / scale
         norm = np.linalg.norm(raw)
@@ -240,7 +289,8 @@ def train_probe(X: np.ndarray, y: np.ndarray, *, axis: str, kind: str = "logreg"
             raw = mu1 - mu0
         else:  # pc1
             centred = X - X.mean(axis=0)
-            _, vectors = np.linalg.eigh(centred.T @ centred)  # [width, width]: cheaper than an SVD of X
+            with threads_limited(1):
+                _, vectors = np.linalg.eigh(centred.T @ centred)  # [width, width]: cheaper than an SVD of X
             raw = vectors[:, -1]
             if (mu1 - mu0) @ raw < 0:
                 raw = -raw
@@ -266,7 +316,7 @@ def quick_probes(model, *, layer: int | None = None, hook: str = "resid_post", p
     The fallback of notebooks 04/05 when no ``probes.npz`` from notebook 03 exists. For each
     axis, ``n_prompts`` prompts (affirmative and negated, labels ``y`` from
     ``helpers.data.load_prompts``, i.e. flipped under negation) drawn with ``seed``; the
-    logistic-regression C is chosen by 3-fold CV grouped by adjective. ``layer`` defaults to
+    logistic-regression C is chosen by 3-fold CV crossed on adjective and template pattern. ``layer`` defaults to
     ``n_layers // 2``. Returns ``[valence logreg, valence mean_diff, valence pc1, arousal ...]``;
     ``save(path, quick_probes(model))`` writes a file that ``load`` reads like notebook 03's.
     """
@@ -284,7 +334,7 @@ def quick_probes(model, *, layer: int | None = None, hook: str = "resid_post", p
         words = df["adjective"].tolist() if pooling == "word" else None
         X = collect(model, df["prompt"].tolist(), hook=hook, pooling=pooling, layers=[layer], words=words)[:, 0, :]
         y = df["y"].to_numpy()
-        groups = df["adjective"].to_numpy()
+        groups = np.column_stack([df["adjective"].astype(str), df["pattern"].astype(str)])
         for kind in PROBE_KINDS:
             probe = train_probe(X, y, axis=axis, kind=kind, hook=hook, pooling=pooling, layer=layer,
                                 model_name=info.name, seed=seed, groups=groups)

@@ -88,18 +88,51 @@ def test_logreg_chooses_C_from_grid_on_train_rows():
     assert (probe.predict(X) == y).mean() > 0.97
 
 
-def test_choose_C_prefers_strong_regularisation_on_noise():
-    from helpers.probes import choose_C
+def test_cross_validation_groups_keep_words_unseen():
+    # 40 "adjectives", 10 rows each; the label is a property of the word and the features are
+    # only the word's identity (one-hot). Random folds reward memorising words (accuracy ~1);
+    # folds grouped by word leave nothing to generalise from (chance).
+    from helpers.probes import cross_validate_C
+
+    rng = np.random.default_rng(0)
+    word = np.repeat(np.arange(40), 10)
+    word_label = rng.permutation(np.repeat([0, 1], 20))
+    X = np.eye(40)[word] + 0.01 * rng.normal(size=(400, 40))
+    y = word_label[word]
+    _, ungrouped = cross_validate_C(X, y, Cs=(1.0,))
+    _, grouped = cross_validate_C(X, y, groups=word, Cs=(1.0,))
+    assert ungrouped > 0.95
+    assert grouped < 0.7
+
+
+def test_crossed_folds_hold_out_both_columns():
+    # The label is a property of the template pattern; features encode only the pattern.
+    # Folds grouped by word still see every pattern (easy); crossed folds do not (chance).
+    from helpers.probes import _folds, cross_validate_C
+
+    rng = np.random.default_rng(0)
+    word, pattern = np.meshgrid(np.arange(12), np.arange(12), indexing="ij")
+    word, pattern = word.ravel(), pattern.ravel()
+    pattern_label = rng.permutation(np.repeat([0, 1], 6))
+    X = np.eye(12)[pattern] + 0.01 * rng.normal(size=(144, 12))
+    y = pattern_label[pattern]
+    _, by_word = cross_validate_C(X, y, groups=word, Cs=(1.0,))
+    _, crossed = cross_validate_C(X, y, groups=np.column_stack([word, pattern]), Cs=(1.0,))
+    assert by_word > 0.95 and crossed < 0.75
+    for train, val in _folds(y, np.column_stack([word, pattern]), 3, 0):
+        assert not set(word[train]) & set(word[val]) and not set(pattern[train]) & set(pattern[val])
+        assert len(train) == 64 and len(val) == 16   # (8 words x 8 patterns) and (4 x 4)
+
+
+def test_cross_validation_picks_weak_regularisation_for_clean_signal():
+    from helpers.probes import choose_C, cross_validate_C
 
     rng = np.random.default_rng(1)
-    Z = rng.normal(size=(120, 40))
-    y = rng.integers(0, 2, 120)
-    y[:2] = [0, 1]
-    # On pure noise no C beats chance; on a clean signal, the weak end of the grid should not be worse.
-    C = choose_C(Z, y, Cs=(0.001, 0.01, 0.1, 1.0, 100.0))
-    assert C in (0.001, 0.01, 0.1, 1.0, 100.0)
-    signal = (Z[:, 0] > 0).astype(int)
-    assert choose_C(Z, signal, Cs=(1e-6, 10.0)) == 10.0
+    X = rng.normal(size=(120, 40))
+    y = (X[:, 0] > 0).astype(int)
+    assert choose_C(X, y, Cs=(1e-6, 10.0)) == 10.0
+    C, score = cross_validate_C(X, y, Cs=(10.0, 1e-6))  # order of the grid does not matter
+    assert C == 10.0 and score > 0.7
 
 
 def test_train_probe_rejects_bad_input():

@@ -1,0 +1,223 @@
+"""PCA across layers (when does valence become the main axis?) and the geometry of emotion words.
+
+Notebook 02 in functions:
+
+    per_layer = layer_metrics(X, y, layers)        # X [n, L, w]: PC1 AUC, explained variance, silhouette
+    emergence_layer(per_layer, threshold=0.9)      # first layer whose PC1 separates valence (AUC >= 0.9)
+    words, V = emotion_vectors(X_words, word_of_row)   # one vector per word, mean over templates, centred
+    V_clean = project_out(V, top_components(X_neutral, 5))
+    geometry = emotion_geometry(V_clean, valence, arousal)   # PC1 ~ valence? PC2 ~ arousal?
+
+Conventions: PCA always centres (``standardize=True`` also divides by each feature's std);
+a principal component's sign is arbitrary, so ``pc1_auc`` is sign-free (``max(AUC, 1 - AUC)``)
+and plotted coordinates are signed so that the positive class (y = 1) lies to the right /
+top. Everything here is unsupervised except those signs and the reported scores.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+
+def _limited():
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1)
+
+
+@dataclass
+class PCA:
+    """A fitted PCA: ``scores = (X - mean) / scale @ components.T``."""
+
+    mean: np.ndarray          # [w]
+    scale: np.ndarray         # [w] (ones unless standardised)
+    components: np.ndarray    # [k, w], orthonormal rows, by decreasing variance
+    explained_variance: np.ndarray        # [k]
+    explained_variance_ratio: np.ndarray  # [k], share of the total variance
+
+    def transform(self, X: np.ndarray) -> np.ndarray:
+        return ((np.asarray(X, dtype=np.float64) - self.mean) / self.scale) @ self.components.T
+
+
+def fit_pca(X: np.ndarray, n_components: int = 3, standardize: bool = False) -> PCA:
+    """PCA of the rows of ``X`` [n, w] by an eigen-decomposition of the smaller Gram/covariance matrix.
+
+    Component signs are fixed deterministically (the largest-magnitude loading is positive).
+    """
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim != 2 or X.shape[0] < 2:
+        raise ValueError(f"X must be [n >= 2, width], got {X.shape}.")
+    mean = X.mean(axis=0)
+    scale = X.std(axis=0) if standardize else np.ones(X.shape[1])
+    scale = np.where(scale > 1e-12, scale, 1.0)
+    Z = (X - mean) / scale
+    n, w = Z.shape
+    k = int(min(n_components, n - 1, w))
+    with _limited():
+        if w <= n:
+            values, vectors = np.linalg.eigh(Z.T @ Z)
+            order = np.argsort(values)[::-1]
+            values, components = values[order], vectors[:, order].T
+        else:  # few rows: the n x n Gram matrix is cheaper
+            values, vectors = np.linalg.eigh(Z @ Z.T)
+            order = np.argsort(values)[::-1]
+            values, vectors = values[order], vectors[:, order]
+            keep = values > 1e-12 * max(values[0], 1e-300)
+            components = np.zeros((n, w))
+            components[keep] = (Z.T @ vectors[:, keep] / np.sqrt(values[keep])).T
+    values = np.clip(values, 0.0, None)
+    total = values.sum()
+    components = components[:k]
+    signs = np.sign(components[np.arange(k), np.abs(components).argmax(axis=1)])
+    components = components * np.where(signs == 0, 1.0, signs)[:, None]
+    variance = values[:k] / n
+    ratio = values[:k] / total if total > 0 else np.zeros(k)
+    return PCA(mean=mean, scale=scale, components=components, explained_variance=variance,
+               explained_variance_ratio=ratio)
+
+
+def auc(scores: np.ndarray, y: np.ndarray) -> float:
+    """ROC AUC of ``scores`` for labels ``y`` (1 = positive), ties counted half."""
+    from scipy.stats import rankdata
+
+    scores, y = np.asarray(scores, dtype=np.float64), np.asarray(y).astype(bool)
+    n1, n0 = int(y.sum()), int((~y).sum())
+    if n1 == 0 or n0 == 0:
+        return float("nan")
+    ranks = rankdata(scores)
+    return float((ranks[y].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
+
+
+def signfree_auc(scores: np.ndarray, y: np.ndarray) -> float:
+    """``max(AUC, 1 - AUC)``: how well one axis separates the classes, whichever its sign."""
+    value = auc(scores, y)
+    return max(value, 1.0 - value)
+
+
+def align_signs(scores: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Flip each column of ``scores`` so that class 1 has the higher mean (for stable plots)."""
+    scores = np.array(scores, dtype=np.float64)
+    y = np.asarray(y).astype(bool)
+    for j in range(scores.shape[1]):
+        if scores[y, j].mean() < scores[~y, j].mean():
+            scores[:, j] *= -1
+    return scores
+
+
+def layer_metrics(X: np.ndarray, y: np.ndarray, layers: Sequence[int], *, n_components: int = 3,
+                  standardize: bool = False, silhouette_dims: int = 2) -> tuple[pd.DataFrame, np.ndarray]:
+    """Per layer of ``X`` [n, L, w]: a PCA and how well it separates ``y``.
+
+    Returns (table, coords): table rows ``layer, pc1_auc, pc2_auc, best_pc_auc, best_pc,
+    ev1..evk (explained-variance ratios), silhouette`` (silhouette of the labels in the plane of
+    the first ``silhouette_dims`` PCs, -1..1); coords ``[L, n, 2]``: PC1/PC2 scores per layer,
+    signed so that y = 1 has the higher mean.
+    """
+    from sklearn.metrics import silhouette_score
+
+    X = np.asarray(X)
+    y = np.asarray(y).astype(int)
+    if X.ndim != 3 or X.shape[1] != len(layers) or X.shape[0] != len(y):
+        raise ValueError(f"X must be [n, len(layers)={len(layers)}, w] with n = len(y) = {len(y)}; got {X.shape}.")
+    rows, coords = [], []
+    for slot, layer in enumerate(layers):
+        pca = fit_pca(X[:, slot, :], n_components=max(n_components, 2), standardize=standardize)
+        scores = pca.transform(X[:, slot, :])
+        aucs = [signfree_auc(scores[:, j], y) for j in range(scores.shape[1])]
+        row = {"layer": int(layer), "pc1_auc": aucs[0], "pc2_auc": aucs[1] if len(aucs) > 1 else float("nan"),
+               "best_pc_auc": float(max(aucs)), "best_pc": int(np.argmax(aucs)) + 1}
+        for j, ratio in enumerate(pca.explained_variance_ratio[:n_components]):
+            row[f"ev{j + 1}"] = float(ratio)
+        with _limited():
+            row["silhouette"] = float(silhouette_score(scores[:, :silhouette_dims], y)) if len(set(y)) == 2 else float("nan")
+        rows.append(row)
+        coords.append(align_signs(scores[:, :2], y))
+    return pd.DataFrame(rows), np.stack(coords)
+
+
+def emergence_layer(table: pd.DataFrame, threshold: float = 0.9, column: str = "pc1_auc") -> int | None:
+    """The first layer whose ``column`` reaches ``threshold`` (None if no layer does)."""
+    hit = table[table[column] >= threshold].sort_values("layer")
+    return None if hit.empty else int(hit["layer"].iloc[0])
+
+
+# ------------------------------------------------------------------ emotion-concept geometry
+def emotion_vectors(X: np.ndarray, words: Sequence[str]) -> tuple[list[str], np.ndarray]:
+    """One vector per distinct word: the mean of its rows of ``X`` [n, w], minus the mean over words.
+
+    Returns (sorted words, V [n_words, w]). Each word counts once in the centring mean,
+    however many rows (templates) it has.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    words = np.asarray(words)
+    if X.ndim != 2 or len(words) != X.shape[0]:
+        raise ValueError(f"X must be [n, width] with one word per row; got X {X.shape}, {len(words)} words.")
+    vocab = sorted(set(words.tolist()))
+    index = {w: i for i, w in enumerate(vocab)}
+    codes = np.array([index[w] for w in words])
+    sums = np.zeros((len(vocab), X.shape[1]))
+    np.add.at(sums, codes, X)
+    means = sums / np.bincount(codes, minlength=len(vocab))[:, None]
+    return vocab, means - means.mean(axis=0)
+
+
+def top_components(X: np.ndarray, k: int) -> np.ndarray:
+    """The top ``k`` principal directions of ``X`` [m, w] (e.g. neutral-text activations), [k, w] orthonormal."""
+    if k <= 0:
+        return np.zeros((0, np.asarray(X).shape[1]))
+    return fit_pca(X, n_components=k).components
+
+
+def project_out(V: np.ndarray, components: np.ndarray) -> np.ndarray:
+    """``V`` minus its projection on the span of the orthonormal rows of ``components``."""
+    V = np.asarray(V, dtype=np.float64)
+    C = np.asarray(components, dtype=np.float64)
+    if C.size == 0:
+        return V.copy()
+    return V - (V @ C.T) @ C
+
+
+def _pearson(a: np.ndarray, b: np.ndarray) -> float:
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    a, b = a - a.mean(), b - b.mean()
+    denominator = np.sqrt((a @ a) * (b @ b))
+    return float(a @ b / denominator) if denominator > 0 else float("nan")
+
+
+def _plane_r(scores: np.ndarray, target: np.ndarray) -> float:
+    """Multiple correlation R of ``target`` regressed on the columns of ``scores`` (best direction in the plane)."""
+    A = np.column_stack([scores, np.ones(len(target))])
+    coef, *_ = np.linalg.lstsq(A, target, rcond=None)
+    return max(_pearson(A @ coef, target), 0.0)
+
+
+def emotion_geometry(V: np.ndarray, valence: np.ndarray, arousal: np.ndarray, n_components: int = 3) -> dict:
+    """PCA of emotion vectors ``V`` [n_words, w]: are PC1 and PC2 valence and arousal?
+
+    PC1 is signed so that it correlates positively with valence, PC2 with arousal (a PC's sign
+    is arbitrary). Returns Pearson r of PC1/PC2 with valence/arousal (``pc1_valence_r``,
+    ``pc2_arousal_r``, and the cross terms ``pc1_arousal_r``, ``pc2_valence_r``), the
+    explained-variance ratios, ``plane_valence_R`` / ``plane_arousal_R`` (how well the best
+    direction in the PC1-PC2 plane predicts each coordinate) and ``scores`` [n_words, 2].
+    """
+    valence, arousal = np.asarray(valence, dtype=np.float64), np.asarray(arousal, dtype=np.float64)
+    pca = fit_pca(V, n_components=max(n_components, 2))
+    scores = pca.transform(V)[:, :2]
+    if _pearson(scores[:, 0], valence) < 0:
+        scores[:, 0] *= -1
+    if _pearson(scores[:, 1], arousal) < 0:
+        scores[:, 1] *= -1
+    return {
+        "pc1_valence_r": _pearson(scores[:, 0], valence),
+        "pc2_arousal_r": _pearson(scores[:, 1], arousal),
+        "pc1_arousal_r": _pearson(scores[:, 0], arousal),
+        "pc2_valence_r": _pearson(scores[:, 1], valence),
+        "explained_variance_ratio": [float(r) for r in pca.explained_variance_ratio[:n_components]],
+        "plane_valence_R": _plane_r(scores, valence),
+        "plane_arousal_R": _plane_r(scores, arousal),
+        "n_words": int(len(V)),
+        "scores": scores,
+    }

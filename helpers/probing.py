@@ -1,0 +1,265 @@
+"""Layer-wise probing: train linear probes on every (hook, pooling, layer), score them on the splits.
+
+The workflow of notebook 03, as functions with tests:
+
+    df, parts = prompt_set("valence", n_templates=48, n_adjectives=48, seed=0)
+    acts = prompt_activations(model, df, hooks=["resid_post"], poolings=["last"], layers=None)
+    table = sweep(acts, df, parts, axis="valence", layers=list(range(30)))
+    chosen = choose_config(table, "valence")          # by validation accuracy on train rows
+
+Evaluation protocol (no test row is ever used to fit anything):
+
+- ``train`` (shared by E1-E4 in ``helpers.data.splits``) -> StandardScaler + logistic
+  regression with C chosen by 3-fold CV on the train rows, folds crossed on adjective and
+  template pattern (validation rows pair an unseen word with an unseen context, as in E4).
+  Scored on E1, E2, E3, E4.
+- ``train_negation_transfer`` (every affirmative prompt) -> scored on every negated prompt
+  (labels flipped). Its C comes from CV on ``train`` minus negated rows, which holds no
+  negated prompt and no E1-E4 test prompt.
+- variant ``affirmative_only``: train on the affirmative ``train`` rows, score on the
+  affirmative rows of E1-E4 (the label is the word's own label, without the negation convention).
+- split ``validation``: the crossed-CV accuracy of the chosen C on ``train`` (a train-only
+  number; ``choose_config`` ranks configurations by it).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .probes import C_GRID, PROBE_KINDS, Probe, cross_validate_C, threads_limited, train_probe
+
+SPLITS = ("E1", "E2", "E3", "E4", "negation_transfer")
+HELD_OUT = ("E1", "E2", "E3", "E4")
+VARIANTS = ("all", "affirmative_only")
+TABLE_COLUMNS = ["axis", "variant", "hook", "pooling", "layer", "split", "accuracy", "n_test", "n_train", "C"]
+
+
+def single_thread():
+    """BLAS limited to one thread: on a shared 2-core machine this is 10-50x faster for small fits."""
+    return threads_limited(1)
+
+
+# ------------------------------------------------------------------ data
+def prompt_set(axis: str, *, n_templates: int | None = None, n_adjectives: int | None = None,
+               seed: int = 0) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    """Prompts of one axis (affirmative + negated) and their split masks (``helpers.data.splits``)."""
+    from .data import load_prompts, splits
+
+    df = load_prompts(axis=axis, n_templates=n_templates, n_adjectives=n_adjectives, seed=seed)
+    return df, splits(df, seed=seed)
+
+
+def prompt_activations(model, df: pd.DataFrame, *, hooks: Sequence[str], poolings: Sequence[str],
+                       layers: Sequence[int] | None = None, batch_size: int = 32,
+                       progress: bool | None = None) -> dict[tuple[str, str], np.ndarray]:
+    """Every (hook, pooling) pair for the prompts of ``df`` from one forward pass: ``{(hook, pooling): [n, L, w]}``."""
+    from .collect import collect_many
+
+    specs = [(h, p) for h in hooks for p in poolings]
+    words = df["adjective"].tolist() if "word" in poolings else None
+    return collect_many(model, df["prompt"].tolist(), specs, layers=layers, words=words,
+                        batch_size=batch_size, progress=progress)
+
+
+# ------------------------------------------------------------------ evaluation of one configuration
+def cv_groups(df: pd.DataFrame) -> np.ndarray:
+    """[n, 2] (adjective, template pattern): CV folds crossed on both, so validation rows have an
+    unseen word in an unseen context, like split E4 (the hardest of E1-E4)."""
+    pattern = df["pattern"] if "pattern" in df.columns else df["template_id"]
+    return np.column_stack([df["adjective"].astype(str).to_numpy(), pattern.astype(str).to_numpy()])
+
+
+def accuracy(probe: Probe, X: np.ndarray, y: np.ndarray) -> float:
+    return float((probe.predict(X) == np.asarray(y)).mean()) if len(y) else float("nan")
+
+
+cv_accuracy = cross_validate_C  # (best C, validation accuracy); see helpers.probes
+
+
+def evaluate_config(X: np.ndarray, df: pd.DataFrame, parts: dict[str, np.ndarray], *, axis: str,
+                    Cs: Sequence[float] = C_GRID, folds: int = 3, seed: int = 0,
+                    variants: Sequence[str] = VARIANTS) -> list[dict]:
+    """Accuracy rows (variant, split, accuracy, n_test, n_train, C) of logistic probes on one [n, width] matrix.
+
+    Only rows of the relevant training mask are used to choose C and fit; see the module doc.
+    """
+    y = df["y"].to_numpy().astype(int)
+    groups = cv_groups(df)
+    affirmative = ~df["negation"].to_numpy().astype(bool)
+    train = parts["train"]
+    rows = []
+
+    def fit(mask, C):
+        return train_probe(X[mask], y[mask], axis=axis, kind="logreg", hook="", pooling="", layer=0, C=C, seed=seed)
+
+    with single_thread():
+        C, val = cv_accuracy(X[train], y[train], groups=groups[train], Cs=Cs, folds=folds, seed=seed)
+        probe = fit(train, C)
+        rows.append(dict(variant="all", split="validation", accuracy=val, n_test=int(train.sum()),
+                         n_train=int(train.sum()), C=C))
+        for split in HELD_OUT:
+            test = parts[split]
+            rows.append(dict(variant="all", split=split, accuracy=accuracy(probe, X[test], y[test]),
+                             n_test=int(test.sum()), n_train=int(train.sum()), C=C))
+        train_aff = train & affirmative
+        if parts["negation_transfer"].any() and train_aff.sum() >= 2 * folds and len(np.unique(y[train_aff])) == 2:
+            C_aff, val_aff = cv_accuracy(X[train_aff], y[train_aff], groups=groups[train_aff], Cs=Cs, folds=folds, seed=seed)
+            nt_train, nt_test = parts["train_negation_transfer"], parts["negation_transfer"]
+            nt = fit(nt_train, C_aff)
+            rows.append(dict(variant="all", split="negation_transfer", accuracy=accuracy(nt, X[nt_test], y[nt_test]),
+                             n_test=int(nt_test.sum()), n_train=int(nt_train.sum()), C=C_aff))
+            if "affirmative_only" in variants:
+                aff = fit(train_aff, C_aff)
+                rows.append(dict(variant="affirmative_only", split="validation", accuracy=val_aff,
+                                 n_test=int(train_aff.sum()), n_train=int(train_aff.sum()), C=C_aff))
+                for split in HELD_OUT:
+                    test = parts[split] & affirmative
+                    rows.append(dict(variant="affirmative_only", split=split,
+                                     accuracy=accuracy(aff, X[test], y[test]), n_test=int(test.sum()),
+                                     n_train=int(train_aff.sum()), C=C_aff))
+    return rows
+
+
+def sweep(acts: dict[tuple[str, str], np.ndarray], df: pd.DataFrame, parts: dict[str, np.ndarray], *, axis: str,
+          layers: Sequence[int], Cs: Sequence[float] = C_GRID, folds: int = 3, seed: int = 0,
+          variants: Sequence[str] = VARIANTS, progress: bool = True) -> pd.DataFrame:
+    """Evaluate every (hook, pooling) in ``acts`` at every layer; one row per (variant, split).
+
+    ``acts[(hook, pooling)]`` is ``[n_prompts, len(layers), width]`` with ``layers`` its layer indices.
+    """
+    from tqdm.auto import tqdm
+
+    rows = []
+    jobs = [(spec, slot, layer) for spec in acts for slot, layer in enumerate(layers)]
+    for (hook, pooling), slot, layer in tqdm(jobs, desc=f"probes {axis}", disable=not progress):
+        X = acts[(hook, pooling)][:, slot, :]
+        for row in evaluate_config(X, df, parts, axis=axis, Cs=Cs, folds=folds, seed=seed, variants=variants):
+            rows.append({"axis": axis, "hook": hook, "pooling": pooling, "layer": int(layer), **row})
+    return pd.DataFrame(rows, columns=TABLE_COLUMNS)
+
+
+# ------------------------------------------------------------------ choosing and summarising
+def choose_config(table: pd.DataFrame, axis: str, *, criterion: str = "validation",
+                  exclude_poolings: Iterable[str] = ("word",), variant: str = "all") -> dict:
+    """The (hook, pooling, layer) to save for ``axis``.
+
+    criterion ``"validation"`` (default): highest crossed-CV accuracy on the train rows, ties
+    broken by the earlier layer; no test split is looked at. ``"mean_heldout"``: highest mean
+    accuracy over E1-E4 and negation transfer (an optimistic, test-based choice, for comparison).
+    Poolings in ``exclude_poolings`` are skipped ("word" cannot read free text).
+    """
+    t = table[(table["axis"] == axis) & (table["variant"] == variant) & ~table["pooling"].isin(list(exclude_poolings))]
+    if t.empty:
+        raise ValueError(f"No rows for axis {axis!r} (variant {variant!r}) outside poolings {list(exclude_poolings)}.")
+    if criterion == "validation":
+        score = t[t["split"] == "validation"].set_index(["hook", "pooling", "layer"])["accuracy"]
+    elif criterion == "mean_heldout":
+        score = t[t["split"].isin(SPLITS)].groupby(["hook", "pooling", "layer"])["accuracy"].mean()
+    else:
+        raise ValueError(f"criterion must be 'validation' or 'mean_heldout', got {criterion!r}.")
+    ranked = score.reset_index().sort_values(["accuracy", "layer"], ascending=[False, True], kind="stable")
+    best = ranked.iloc[0]
+    return {"hook": best["hook"], "pooling": best["pooling"], "layer": int(best["layer"]),
+            "criterion": criterion, "score": float(best["accuracy"])}
+
+
+def accuracies_at(table: pd.DataFrame, axis: str, hook: str, pooling: str, layer: int,
+                  variant: str = "all") -> dict[str, float]:
+    """{split: accuracy} of one configuration (validation included when present)."""
+    t = table[(table["axis"] == axis) & (table["variant"] == variant) & (table["hook"] == hook)
+              & (table["pooling"] == pooling) & (table["layer"] == layer)]
+    return {row.split: float(row.accuracy) for row in t.itertuples()}
+
+
+def best_per_split(table: pd.DataFrame, n_layers: int, variant: str = "all") -> pd.DataFrame:
+    """For each (axis, split, hook, pooling): the layer with the highest accuracy, and its depth fraction.
+
+    Descriptive (it looks at test accuracy); the saved probes use ``choose_config`` instead.
+    Depth fraction = (layer + 1) / n_layers: the share of the model's blocks that ran.
+    """
+    t = table[table["variant"] == variant]
+    idx = t.sort_values(["accuracy", "layer"], ascending=[False, True], kind="stable") \
+        .groupby(["axis", "split", "hook", "pooling"], sort=True).head(1)
+    out = idx[["axis", "split", "hook", "pooling", "layer", "accuracy"]].copy()
+    out["depth_fraction"] = (out["layer"] + 1) / n_layers
+    return out.sort_values(["axis", "split", "hook", "pooling"]).reset_index(drop=True)
+
+
+def depth_fraction(layer: int, n_layers: int) -> float:
+    """(layer + 1) / n_layers: layer 14 of SmolLM2's 30 is 0.5 (half of the blocks ran)."""
+    return (int(layer) + 1) / int(n_layers)
+
+
+# ------------------------------------------------------------------ directions at one configuration
+def train_all_kinds(X: np.ndarray, df: pd.DataFrame, mask: np.ndarray, *, axis: str, hook: str, pooling: str,
+                    layer: int, model_name: str = "", seed: int = 0, Cs: Sequence[float] = C_GRID) -> list[Probe]:
+    """logreg, mean_diff and pc1 probes fit on the rows of ``mask`` (C by crossed CV on those rows)."""
+    y = df["y"].to_numpy().astype(int)
+    groups = cv_groups(df)
+    probes = []
+    with single_thread():
+        for kind in PROBE_KINDS:
+            probes.append(train_probe(X[mask], y[mask], axis=axis, kind=kind, hook=hook, pooling=pooling,
+                                      layer=layer, model_name=model_name, seed=seed, groups=groups[mask], Cs=Cs))
+    return probes
+
+
+def cosine(a: np.ndarray, b: np.ndarray) -> float:
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    return float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
+
+
+def direction_cosines(probes: Sequence[Probe]) -> dict[str, float]:
+    """Cosine between the directions of every pair of probes of the same width: keys ``"valence/logreg~arousal/pc1"``."""
+    out = {}
+    for i, a in enumerate(probes):
+        for b in probes[i + 1:]:
+            if a.direction.shape == b.direction.shape:
+                out[f"{a.axis}/{a.kind}~{b.axis}/{b.kind}"] = cosine(a.direction, b.direction)
+    return out
+
+
+def score_splits(probe: Probe, X: np.ndarray, df: pd.DataFrame, parts: dict[str, np.ndarray],
+                 splits: Sequence[str] = HELD_OUT) -> dict[str, float]:
+    """Accuracy of a fitted probe on the given test masks."""
+    y = df["y"].to_numpy().astype(int)
+    return {s: accuracy(probe, X[parts[s]], y[parts[s]]) for s in splits if s in parts}
+
+
+def vader_correlation(scores: np.ndarray, df: pd.DataFrame, mask: np.ndarray) -> dict:
+    """Spearman correlation between the mean read-out of each adjective and its VADER rating.
+
+    Only affirmative rows inside ``mask`` are averaged (under negation the meaning flips, the
+    word's rating does not); adjectives without a VADER rating are skipped.
+    """
+    from scipy.stats import spearmanr
+
+    rows = mask & ~df["negation"].to_numpy().astype(bool)
+    per_word = pd.DataFrame({"adjective": df["adjective"].to_numpy()[rows], "score": np.asarray(scores)[rows],
+                             "vader": df["vader"].to_numpy()[rows]}).groupby("adjective").mean()
+    rated = per_word.dropna(subset=["vader"])
+    if len(rated) < 3:
+        return {"spearman": None, "p_value": None, "n_words": int(len(rated)), "per_word": per_word.reset_index()}
+    rho, p = spearmanr(rated["score"], rated["vader"])
+    return {"spearman": float(rho), "p_value": float(p), "n_words": int(len(rated)), "per_word": per_word.reset_index()}
+
+
+@dataclass
+class AxisResult:
+    """What notebook 03 keeps per axis (for results.json)."""
+
+    axis: str
+    config: dict
+    accuracy: dict
+    accuracy_affirmative_only: dict
+
+    def as_json(self, n_layers: int) -> dict:
+        out = {**{k: self.config[k] for k in ("layer", "hook", "pooling")},
+               "depth_fraction": depth_fraction(self.config["layer"], n_layers),
+               "criterion": self.config["criterion"], "validation_accuracy": self.config["score"],
+               "accuracy": {s: self.accuracy.get(s) for s in SPLITS}}
+        out["accuracy_affirmative_only"] = {s: self.accuracy_affirmative_only.get(s) for s in HELD_OUT}
+        return out

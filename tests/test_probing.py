@@ -1,0 +1,175 @@
+"""Probe sweep and split evaluation on a synthetic prompt table where the right answers are known."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import helpers.probing as probing
+from helpers.data import splits
+from helpers.probes import Probe, train_probe
+from helpers.probing import (accuracies_at, best_per_split, choose_config, direction_cosines, evaluate_config,
+                             sweep, vader_correlation)
+
+
+def synthetic_prompts(n_words=16, n_patterns=8):
+    """Every word x every template; half the words positive, every pattern affirmative + negated."""
+    rows = []
+    for p in range(n_patterns):
+        for negation in (False, True):
+            for w in range(n_words):
+                word_label = "positive" if w % 2 == 0 else "negative"
+                label = {"positive": "negative", "negative": "positive"}[word_label] if negation else word_label
+                rows.append({"prompt": f"template {p} {negation} word{w}", "template_id": f"T{p}{int(negation)}",
+                             "pattern": f"P{p}", "adjective": f"word{w}", "axis": "valence", "label": label,
+                             "adjective_label": word_label, "y": int(label == "positive"), "negation": negation,
+                             "vader": float(w if w % 2 == 0 else -w)})
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture(scope="module")
+def table():
+    df = synthetic_prompts()
+    return df, splits(df, seed=0)
+
+
+def features(df, meaning=0.0, word=0.0, noise=0.3, width=6, seed=0):
+    """Column 0 encodes the meaning (label after negation), column 1 the word's own label."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(scale=noise, size=(len(df), width))
+    X[:, 0] += meaning * (2 * df["y"].to_numpy() - 1)
+    X[:, 1] += word * np.where(df["adjective_label"] == "positive", 1.0, -1.0)
+    return X
+
+
+def as_dict(rows, variant="all"):
+    return {r["split"]: r["accuracy"] for r in rows if r["variant"] == variant}
+
+
+def test_meaning_feature_transfers_everywhere(table):
+    df, parts = table
+    acc = as_dict(evaluate_config(features(df, meaning=2.0), df, parts, axis="valence"))
+    assert set(acc) == {"validation", "E1", "E2", "E3", "E4", "negation_transfer"}
+    assert all(a == 1.0 for a in acc.values()), acc
+
+
+def test_word_feature_fails_negation_transfer(table):
+    # A probe that reads the word, not the meaning: fine on affirmative prompts, inverted on
+    # negated ones (below chance), and useless when labels are flipped in training.
+    df, parts = table
+    rows = evaluate_config(features(df, word=2.0), df, parts, axis="valence")
+    acc, aff = as_dict(rows), as_dict(rows, "affirmative_only")
+    assert acc["negation_transfer"] == 0.0
+    assert all(aff[s] == 1.0 for s in ("E1", "E2", "E3", "E4"))
+    assert all(abs(acc[s] - 0.5) < 0.2 for s in ("E1", "E2", "E3", "E4"))
+    n_test = {r["split"]: r["n_test"] for r in rows if r["variant"] == "affirmative_only"}
+    assert n_test["E1"] == (parts["E1"] & ~df["negation"].to_numpy()).sum()
+
+
+def test_no_test_row_is_ever_fitted(table, monkeypatch):
+    # Every fit (C search and final probe) must see only rows of its own training mask. Each
+    # row carries its index in column 5, so the spies can tell which rows they were given.
+    df, parts = table
+    X = features(df, meaning=2.0)
+    X[:, 5] = np.arange(len(df))
+    seen = []
+
+    real_cv, real_train = probing.cross_validate_C, probing.train_probe
+
+    def spy_cv(Xs, ys, **kw):
+        seen.append(("cv", set(Xs[:, 5].astype(int))))
+        return real_cv(Xs, ys, **kw)
+
+    def spy_train(Xs, ys, **kw):
+        seen.append(("fit", set(Xs[:, 5].astype(int))))
+        return real_train(Xs, ys, **kw)
+
+    monkeypatch.setattr(probing, "cv_accuracy", spy_cv)
+    monkeypatch.setattr(probing, "train_probe", spy_train)
+    evaluate_config(X, df, parts, axis="valence")
+    train = set(np.flatnonzero(parts["train"]))
+    affirmative = set(np.flatnonzero(~df["negation"].to_numpy()))
+    held_out = set(np.flatnonzero(parts["E1"] | parts["E2"] | parts["E3"] | parts["E4"]))
+    negated = set(np.flatnonzero(parts["negation_transfer"]))
+    assert len(seen) == 5  # cv(train), fit(train), cv(train & affirmative), fit(affirmative), fit(train & aff)
+    for kind, rows in seen:
+        if rows <= train:
+            assert not rows & held_out
+        else:  # the negation-transfer fit: every affirmative prompt, never a negated one
+            assert kind == "fit" and rows == affirmative and not rows & negated
+    assert seen[2][1] == train & affirmative  # C for the affirmative fits: no negated, no E1-E4 row
+
+
+def test_sweep_table_and_choice(table):
+    df, parts = table
+    layers = [3, 7]
+    # layer 3 carries the meaning weakly, layer 7 strongly; "word" pooling carries it perfectly
+    weak, strong = features(df, meaning=0.4, seed=1), features(df, meaning=3.0, seed=2)
+    acts = {("resid_post", "last"): np.stack([weak, strong], axis=1),
+            ("resid_post", "word"): np.stack([strong, strong], axis=1)}
+    result = sweep(acts, df, parts, axis="valence", layers=layers, progress=False)
+    assert list(result.columns) == probing.TABLE_COLUMNS
+    assert len(result) == 2 * 2 * (6 + 5)  # specs x layers x (all: 6 splits, affirmative_only: 5)
+    chosen = choose_config(result, "valence")
+    assert (chosen["hook"], chosen["pooling"], chosen["layer"]) == ("resid_post", "last", 7)
+    assert chosen["criterion"] == "validation"
+    with_word = choose_config(result, "valence", exclude_poolings=())
+    assert with_word["pooling"] == "word" and with_word["layer"] == 3  # ties -> earlier layer
+    acc = accuracies_at(result, "valence", "resid_post", "last", 7)
+    assert acc["E1"] == 1.0 and "validation" in acc
+    best = best_per_split(result, n_layers=10)
+    row = best[(best["split"] == "E1") & (best["pooling"] == "last")].iloc[0]
+    assert row["layer"] == 7 and row["depth_fraction"] == pytest.approx(0.8)
+
+
+def test_choose_config_criteria_on_a_hand_made_table():
+    rows = []
+    for layer, validation, held in ((1, 0.90, 0.99), (2, 0.95, 0.80)):
+        rows.append(dict(axis="valence", variant="all", hook="h", pooling="last", layer=layer, split="validation",
+                         accuracy=validation))
+        for split in ("E1", "E2", "E3", "E4", "negation_transfer"):
+            rows.append(dict(axis="valence", variant="all", hook="h", pooling="last", layer=layer, split=split,
+                             accuracy=held))
+    t = pd.DataFrame(rows)
+    assert choose_config(t, "valence")["layer"] == 2
+    assert choose_config(t, "valence", criterion="mean_heldout")["layer"] == 1
+    with pytest.raises(ValueError, match="criterion"):
+        choose_config(t, "valence", criterion="best")
+    with pytest.raises(ValueError, match="No rows"):
+        choose_config(t, "arousal")
+
+
+def test_vader_correlation_uses_affirmative_rows_per_word():
+    df = synthetic_prompts(n_words=6, n_patterns=2)
+    scores = df["vader"].to_numpy() * np.where(df["negation"], -1.0, 1.0)  # read-out follows meaning
+    result = vader_correlation(scores, df, np.ones(len(df), bool))
+    assert result["spearman"] == pytest.approx(1.0) and result["n_words"] == 6
+    everything = vader_correlation(df["vader"].to_numpy() * 0 + np.arange(len(df)) % 3, df, np.ones(len(df), bool))
+    assert abs(everything["spearman"]) < 1.0
+
+
+def test_direction_cosines():
+    def probe(axis, kind, direction):
+        d = np.asarray(direction, dtype=float)
+        return Probe(axis=axis, kind=kind, hook="h", pooling="last", layer=0, mean=np.zeros(2), scale=np.ones(2),
+                     coef=d, intercept=0.0, direction=d / np.linalg.norm(d), projection_std=1.0)
+
+    out = direction_cosines([probe("valence", "logreg", [1, 0]), probe("valence", "pc1", [1, 1]),
+                             probe("arousal", "logreg", [0, 2])])
+    assert out["valence/logreg~valence/pc1"] == pytest.approx(2 ** -0.5)
+    assert out["valence/logreg~arousal/logreg"] == pytest.approx(0.0)
+    assert len(out) == 3
+
+
+def test_train_probe_kinds_agree_on_clean_data(table):
+    df, parts = table
+    X = features(df, meaning=3.0, noise=0.1)
+    mask = parts["train"]
+    probes = probing.train_all_kinds(X, df, mask, axis="valence", hook="h", pooling="last", layer=2)
+    assert [p.kind for p in probes] == ["logreg", "mean_diff", "pc1"]
+    for p in probes:
+        assert probing.score_splits(p, X, df, parts)["E4"] == 1.0
+    # mean_diff and pc1 find the meaning axis in raw space; logreg's raw direction is coef / scale,
+    # which up-weights the low-variance noise columns, so only its sign on column 0 is checked.
+    assert probes[1].direction[0] > 0.99 and probes[2].direction[0] > 0.99
+    assert probes[0].direction[0] > 0
