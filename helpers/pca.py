@@ -108,13 +108,15 @@ def align_signs(scores: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 def layer_metrics(X: np.ndarray, y: np.ndarray, layers: Sequence[int], *, n_components: int = 3,
-                  standardize: bool = False, silhouette_dims: int = 2) -> tuple[pd.DataFrame, np.ndarray]:
+                  standardize: bool = False, silhouette_dims: int = 2,
+                  subsets: dict[str, np.ndarray] | None = None) -> tuple[pd.DataFrame, np.ndarray]:
     """Per layer of ``X`` [n, L, w]: a PCA and how well it separates ``y``.
 
     Returns (table, coords): table rows ``layer, pc1_auc, pc2_auc, best_pc_auc, best_pc,
     ev1..evk (explained-variance ratios), silhouette`` (silhouette of the labels in the plane of
     the first ``silhouette_dims`` PCs, -1..1); coords ``[L, n, 2]``: PC1/PC2 scores per layer,
-    signed so that y = 1 has the higher mean.
+    signed so that y = 1 has the higher mean. ``subsets`` ({name: row mask}) adds a column
+    ``pc1_auc_<name>``: PC1 (fitted on all rows) scored on those rows only.
     """
     from sklearn.metrics import silhouette_score
 
@@ -129,6 +131,9 @@ def layer_metrics(X: np.ndarray, y: np.ndarray, layers: Sequence[int], *, n_comp
         aucs = [signfree_auc(scores[:, j], y) for j in range(scores.shape[1])]
         row = {"layer": int(layer), "pc1_auc": aucs[0], "pc2_auc": aucs[1] if len(aucs) > 1 else float("nan"),
                "best_pc_auc": float(max(aucs)), "best_pc": int(np.argmax(aucs)) + 1}
+        for name, mask in (subsets or {}).items():
+            mask = np.asarray(mask, dtype=bool)
+            row[f"pc1_auc_{name}"] = signfree_auc(scores[mask, 0], y[mask])
         for j, ratio in enumerate(pca.explained_variance_ratio[:n_components]):
             row[f"ev{j + 1}"] = float(ratio)
         with _limited():
@@ -221,3 +226,127 @@ def emotion_geometry(V: np.ndarray, valence: np.ndarray, arousal: np.ndarray, n_
         "n_words": int(len(V)),
         "scores": scores,
     }
+
+
+# ------------------------------------------------------------------ prompts for the emotion words
+def emotion_prompts(n_templates: int = 12, seed: int = 0, data_dir=None) -> pd.DataFrame:
+    """Every word of ``emotions.csv`` in ``n_templates`` affirmative templates (drawn with ``seed``).
+
+    Columns: word, valence, arousal, quadrant, template_id, prompt. Affirmative templates only:
+    under a negation the word's coordinates would not describe the prompt.
+    """
+    from .data import load_emotions, load_templates
+
+    emotions = load_emotions(data_dir)
+    templates = load_templates(data_dir)
+    templates = templates[~templates["negation"]].reset_index(drop=True)
+    if not 1 <= n_templates <= len(templates):
+        raise ValueError(f"n_templates must lie in 1..{len(templates)}, got {n_templates}.")
+    chosen = templates.iloc[np.sort(np.random.default_rng([seed, 21]).permutation(len(templates))[:n_templates])]
+    rows = [{"word": e.word, "valence": e.valence, "arousal": e.arousal, "quadrant": getattr(e, "quadrant", ""),
+             "template_id": t.id, "prompt": t.template.replace("{}", e.word)}
+            for e in emotions.itertuples() for t in chosen.itertuples()]
+    return pd.DataFrame(rows)
+
+
+# ------------------------------------------------------------------ figures
+def scale_coords(coords: np.ndarray) -> np.ndarray:
+    """Divide each layer's [n, 2] coordinates by that layer's PC1 standard deviation (shape kept)."""
+    coords = np.asarray(coords, dtype=np.float64)
+    std = coords[:, :, 0].std(axis=1)
+    return coords / np.where(std > 0, std, 1.0)[:, None, None]
+
+
+def layer_slider_figure(coords: np.ndarray, layers: Sequence[int], y: np.ndarray, negation: np.ndarray,
+                        hover: Sequence[str], *, title: str, class_names=("negative", "positive"),
+                        max_points: int = 600, seed: int = 0):
+    """PC1 x PC2 scatter of the prompts with a slider over layers; colour = class, symbol = negation.
+
+    Each layer's coordinates are divided by its PC1 std (depth changes the scale, not the shape).
+    """
+    import plotly.graph_objects as go
+
+    coords = scale_coords(coords)
+    y, negation, hover = np.asarray(y).astype(int), np.asarray(negation).astype(bool), np.asarray(hover)
+    keep = np.sort(np.random.default_rng(seed).permutation(len(y))[:max_points])
+    colours = {0: "#d62728", 1: "#1f77b4"}
+    fig = go.Figure()
+    groups = [(c, n) for c in (1, 0) for n in (False, True)]
+    for slot, layer in enumerate(layers):
+        for c, n in groups:
+            rows = keep[(y[keep] == c) & (negation[keep] == n)]
+            fig.add_trace(go.Scattergl(
+                x=coords[slot, rows, 0], y=coords[slot, rows, 1], mode="markers", text=hover[rows],
+                name=f"{class_names[c]}, {'negated' if n else 'affirmative'}", legendgroup=f"{c}{n}",
+                showlegend=slot == 0, visible=slot == 0,
+                marker=dict(color=colours[c], symbol="x" if n else "circle", size=6, opacity=0.6),
+                hovertemplate="%{text}<extra></extra>"))
+    steps = []
+    for slot, layer in enumerate(layers):
+        visible = [s == slot for s in range(len(layers)) for _ in groups]
+        steps.append(dict(method="update", label=str(layer), args=[{"visible": visible}]))
+    fig.update_layout(
+        title=title, height=560, legend=dict(orientation="h", y=-0.25),
+        sliders=[dict(active=0, steps=steps, currentvalue=dict(prefix="layer "), pad=dict(t=40))],
+        xaxis=dict(title="PC1 (in units of its std at this layer)", range=[-4, 4], zeroline=True),
+        yaxis=dict(title="PC2 (same units)", range=[-4, 4], zeroline=True))
+    return fig
+
+
+def emergence_figure(per_layer: pd.DataFrame, threshold: float, *, title: str):
+    """Three panels over depth: PC1 AUC (with the threshold), explained variance of PC1-3, silhouette."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    fig = make_subplots(rows=1, cols=3, subplot_titles=("PC1 alone: ROC AUC for valence",
+                                                        "explained variance ratio", "silhouette (PC1-PC2 plane)"))
+    for (hook, pooling), t in per_layer.groupby(["hook", "pooling"], sort=False):
+        name = f"{hook}/{pooling}"
+        fig.add_trace(go.Scatter(x=t["layer"], y=t["pc1_auc"], mode="lines+markers", name=f"{name} (all prompts)",
+                                 legendgroup=name), 1, 1)
+        if "pc1_auc_affirmative" in t:
+            fig.add_trace(go.Scatter(x=t["layer"], y=t["pc1_auc_affirmative"], mode="lines", line=dict(dash="dot"),
+                                     name=f"{name} (affirmative only)", legendgroup=name), 1, 1)
+        for j, dash in ((1, "solid"), (2, "dash"), (3, "dot")):
+            if f"ev{j}" in t:
+                fig.add_trace(go.Scatter(x=t["layer"], y=t[f"ev{j}"], mode="lines", line=dict(dash=dash),
+                                         name=f"{name} PC{j}", legendgroup=name, showlegend=True), 1, 2)
+        fig.add_trace(go.Scatter(x=t["layer"], y=t["silhouette"], mode="lines+markers", name=f"{name} silhouette",
+                                 legendgroup=name), 1, 3)
+    fig.add_hline(y=threshold, line_dash="dash", line_color="grey", row=1, col=1,
+                  annotation_text=f"emergence threshold {threshold}")
+    for col, label in ((1, "AUC (0.5 = chance)"), (2, "share of variance"), (3, "silhouette (-1..1)")):
+        fig.update_xaxes(title_text="layer", row=1, col=col)
+        fig.update_yaxes(title_text=label, row=1, col=col)
+    fig.update_layout(title=title, height=480, legend=dict(orientation="h", y=-0.3))
+    return fig
+
+
+def geometry_figure(words: Sequence[str], panels: dict[str, dict], valence: np.ndarray, arousal: np.ndarray, *,
+                    title: str):
+    """Emotion words in their PC1-PC2 plane, one panel per variant (e.g. raw / neutral PCs removed).
+
+    ``panels[name]`` is an ``emotion_geometry`` result; colour = circumplex valence, size ~ arousal.
+    """
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    names = list(panels)
+    fig = make_subplots(rows=1, cols=len(names), subplot_titles=[
+        f"{n}: r(PC1, valence) = {panels[n]['pc1_valence_r']:.2f}, r(PC2, arousal) = {panels[n]['pc2_arousal_r']:.2f}"
+        for n in names])
+    arousal = np.asarray(arousal, dtype=float)
+    hover = [f"{w}<br>valence {v:+.2f}, arousal {a:+.2f}" for w, v, a in zip(words, valence, arousal)]
+    for col, name in enumerate(names, start=1):
+        scores = panels[name]["scores"]
+        fig.add_trace(go.Scatter(
+            x=scores[:, 0], y=scores[:, 1], mode="markers+text", text=list(words), textposition="top center",
+            textfont=dict(size=8), hovertext=hover, hoverinfo="text", showlegend=False,
+            marker=dict(color=valence, colorscale="RdBu", cmin=-1, cmax=1, size=6 + 6 * (arousal + 1),
+                        colorbar=dict(title="circumplex<br>valence") if col == 1 else None,
+                        showscale=col == 1, line=dict(width=0.5, color="black"))), 1, col)
+        fig.update_xaxes(title_text="PC1 of the emotion vectors (signed to correlate with valence)", row=1, col=col)
+        fig.update_yaxes(title_text="PC2 (signed to correlate with arousal)", row=1, col=col)
+    fig.update_layout(title=title + "<br><sup>colour = circumplex valence, marker size = circumplex arousal</sup>",
+                      height=620)
+    return fig

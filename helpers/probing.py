@@ -263,3 +263,134 @@ class AxisResult:
                "accuracy": {s: self.accuracy.get(s) for s in SPLITS}}
         out["accuracy_affirmative_only"] = {s: self.accuracy_affirmative_only.get(s) for s in HELD_OUT}
         return out
+
+
+# ------------------------------------------------------------------ figures
+def heatmap_figure(table: pd.DataFrame, axis: str, hook: str, *, variant: str = "all",
+                   splits: Sequence[str] = ("validation",) + SPLITS, title: str | None = None):
+    """Accuracy as heatmaps layer x pooling, one panel per split (``hook`` fixed)."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    t = table[(table["axis"] == axis) & (table["variant"] == variant) & (table["hook"] == hook)]
+    splits = [s for s in splits if s in set(t["split"])]
+    fig = make_subplots(rows=len(splits), cols=1, shared_xaxes=True, vertical_spacing=0.03,
+                        subplot_titles=[f"{s} ({'crossed CV on train' if s == 'validation' else 'test'})"
+                                        for s in splits])
+    for row, split in enumerate(splits, start=1):
+        z = t[t["split"] == split].pivot_table(index="pooling", columns="layer", values="accuracy")
+        fig.add_trace(go.Heatmap(z=z.to_numpy(), x=list(z.columns), y=list(z.index), coloraxis="coloraxis",
+                                 hovertemplate=f"{split}<br>layer %{{x}}<br>pooling %{{y}}<br>accuracy %{{z:.3f}}"
+                                               "<extra></extra>"), row, 1)
+    fig.update_xaxes(title_text="layer (0 = first block)", row=len(splits), col=1)
+    fig.update_layout(coloraxis=dict(colorscale="Viridis", cmin=0.5, cmax=1.0, colorbar=dict(title="accuracy")),
+                      height=150 * len(splits) + 120,
+                      title=title or f"{axis} ({variant.replace('_', ' ')}): probe accuracy by layer and pooling, {hook}")
+    return fig
+
+
+def layer_curves_figure(table: pd.DataFrame, axis: str, hook: str, pooling: str, *, title: str | None = None):
+    """Accuracy against layer for one (hook, pooling): one line per split, dotted = affirmative only."""
+    import plotly.graph_objects as go
+
+    t = table[(table["axis"] == axis) & (table["hook"] == hook) & (table["pooling"] == pooling)]
+    fig = go.Figure()
+    for (variant, split), g in t.groupby(["variant", "split"], sort=False):
+        g = g.sort_values("layer")
+        fig.add_trace(go.Scatter(x=g["layer"], y=g["accuracy"], mode="lines+markers",
+                                 name=f"{split}" + (" (affirmative only)" if variant != "all" else ""),
+                                 line=dict(dash="dot" if variant != "all" else "solid")))
+    fig.add_hline(y=0.5, line_dash="dash", line_color="grey", annotation_text="chance")
+    fig.update_layout(title=title or f"{axis}: accuracy over depth ({hook}, {pooling} pooling)",
+                      xaxis_title="layer", yaxis_title="accuracy", yaxis_range=[0, 1.02], height=460)
+    return fig
+
+
+def plane_figure(points: pd.DataFrame, *, title: str, x_label: str, y_label: str):
+    """Scatter of read-outs: columns x, y, group (colour), negated (symbol), prompt (hover)."""
+    import plotly.express as px
+
+    fig = px.scatter(points, x="x", y="y", color="group", symbol="negated", hover_name="prompt", opacity=0.6,
+                     title=title, labels={"x": x_label, "y": y_label, "group": "prompt set : label",
+                                          "negated": "negated"})
+    fig.add_hline(y=0, line_color="grey", line_width=1)
+    fig.add_vline(x=0, line_color="grey", line_width=1)
+    fig.update_layout(height=560)
+    return fig
+
+
+def cosine_figure(probes: Sequence[Probe], *, title: str):
+    """Heatmap of cosines between probe directions (same width only)."""
+    import plotly.graph_objects as go
+
+    names = [f"{p.axis}/{p.kind}" for p in probes]
+    M = np.array([[cosine(a.direction, b.direction) if a.direction.shape == b.direction.shape else np.nan
+                   for b in probes] for a in probes])
+    fig = go.Figure(go.Heatmap(z=M, x=names, y=names, zmin=-1, zmax=1, colorscale="RdBu", text=np.round(M, 2),
+                               texttemplate="%{text}", colorbar=dict(title="cosine"),
+                               hovertemplate="%{y} vs %{x}: %{z:.3f}<extra></extra>"))
+    fig.update_layout(title=title, height=520, yaxis_autorange="reversed")
+    return fig
+
+
+# ------------------------------------------------------------------ one axis end to end, goals
+def run_axis(model, axis: str, *, hooks: Sequence[str], poolings: Sequence[str], layers: Sequence[int],
+             n_templates: int | None, n_adjectives: int | None, seed: int = 0, Cs: Sequence[float] = C_GRID,
+             folds: int = 3, progress: bool = True):
+    """Prompts, split masks, activations (one forward pass, cached) and the probe sweep of one axis.
+
+    Returns (df, parts, acts, table).
+    """
+    df, parts = prompt_set(axis, n_templates=n_templates, n_adjectives=n_adjectives, seed=seed)
+    acts = prompt_activations(model, df, hooks=hooks, poolings=poolings, layers=layers, progress=progress)
+    table = sweep(acts, df, parts, axis=axis, layers=layers, Cs=Cs, folds=folds, seed=seed, progress=progress)
+    return df, parts, acts, table
+
+
+def unseen_adjective_prompts(df: pd.DataFrame, parts: dict[str, np.ndarray], *, axis: str = "valence",
+                             n_templates: int = 4, seed: int = 0) -> pd.DataFrame:
+    """Every adjective of ``axis`` that no training row contains, in ``n_templates`` affirmative training templates.
+
+    For the read-out vs VADER correlation on many held-out words (not only the E1 sample).
+    Columns: adjective, prompt, template_id, vader, negation (False).
+    """
+    from .data import load_adjectives, load_templates
+
+    train = parts["train"]
+    seen = set(df.loc[train, "adjective"])
+    words = load_adjectives(axis)
+    words = words[~words["word"].isin(seen)]
+    templates = load_templates().set_index("id")
+    ids = sorted(set(df.loc[train & ~df["negation"].to_numpy().astype(bool), "template_id"]))
+    ids = [ids[i] for i in np.sort(np.random.default_rng([seed, 31]).permutation(len(ids))[:n_templates])]
+    rows = [{"adjective": w.word, "prompt": templates.loc[t, "template"].replace("{}", w.word), "template_id": t,
+             "vader": w.vader, "negation": False} for w in words.itertuples() for t in ids]
+    return pd.DataFrame(rows, columns=["adjective", "prompt", "template_id", "vader", "negation"])
+
+
+GOALS = {"valence": {"E1": 0.98, "E2": 0.98, "E3": 0.98, "E4": 0.98, "negation_transfer": 0.90},
+         "arousal": {"E1": 0.95, "E2": 0.95, "E3": 0.98, "E4": 0.95}}
+REFERENCES = {
+    "Emo_LLM slides (GPT-2 value vectors)": {"valence": {"E1": 0.90, "E2": 0.83, "E3": 0.99},
+                                             "arousal": {"E1": 0.79, "E2": 0.82, "E3": 0.96}},
+    "plain script (SmolLM2, last token, resid_post)": {"valence": {"E1": 0.97, "E2": 0.95, "E3": 0.98},
+                                                       "arousal": {"E1": 0.77, "E2": 0.79, "E3": 0.90}},
+}
+
+
+def goal_table(best: dict) -> pd.DataFrame:
+    """Goals of issue #5 against the chosen probes (``best`` as in results.json); gap = measured - goal."""
+    rows = []
+    for axis, goals in GOALS.items():
+        got = best[axis]["accuracy"]
+        aff = best[axis].get("accuracy_affirmative_only", {})
+        for split, goal in goals.items():
+            measured = got.get(split)
+            row = {"axis": axis, "split": split, "goal": goal, "measured": measured,
+                   "met": measured is not None and measured >= goal,
+                   "gap": None if measured is None else measured - goal,
+                   "affirmative_only": aff.get(split)}
+            for name, ref in REFERENCES.items():
+                row[name] = ref.get(axis, {}).get(split)
+            rows.append(row)
+    return pd.DataFrame(rows)

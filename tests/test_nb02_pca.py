@@ -1,0 +1,66 @@
+"""notebooks/02_pca_emergence.ipynb: conventions, generator round trip, and a quick papermill run."""
+from __future__ import annotations
+
+import ast
+import importlib.util
+import json
+
+import nbformat
+import pytest
+
+from helpers.paths import NOTEBOOK_DIR, ROOT
+
+NOTEBOOK = "02_pca_emergence.ipynb"
+
+
+def _generator():
+    spec = importlib.util.spec_from_file_location("nb02_nb03", ROOT / "tools" / "build_notebooks" / "nb02_nb03.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_notebook_conventions():
+    nb = nbformat.read(str(NOTEBOOK_DIR / NOTEBOOK), as_version=4)
+    tagged = [c for c in nb.cells if c.cell_type == "code" and "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1
+    params = {n.targets[0].id: ast.literal_eval(n.value) for n in ast.parse(tagged[0].source).body}
+    assert params["model_name"] == "smollm2-135m" and params["seed"] == 0 and params["quick"] is False
+    assert params["output_dir"] == "../runs/smollm2-135m/02_pca_emergence"
+    assert params["hooks"] == ["resid_post", "attn_v"]
+    assert "sys.path.insert(0" in nb.cells[nb.cells.index(tagged[0]) + 1].source
+    for c in nb.cells:
+        if c.cell_type == "code":
+            assert c.outputs == [] and c.execution_count is None
+    assert "## Keys of `results.json`" in nb.cells[-1].source
+
+
+def test_notebook_matches_its_generator():
+    nb = nbformat.read(str(NOTEBOOK_DIR / NOTEBOOK), as_version=4)
+    assert nbformat.writes(_generator().build_nb02()) == nbformat.writes(nb)
+
+
+@pytest.mark.notebook
+def test_notebook_runs_quick(notebook_runner, tmp_path):
+    notebook_runner(NOTEBOOK, {"quick": True}, tmp_path)
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["model"] == "smollm2-135m" and results["layers"] == [0, 6, 12, 18, 24]
+    assert set(results["emergence_layer"]) == {"resid_post", "attn_v"}
+    for layer in results["emergence_layer"].values():
+        assert layer is None or layer in results["layers"]
+    per_layer = results["per_layer"]
+    assert len(per_layer) == 2 * 2 * 5  # hooks x poolings x layers
+    for row in per_layer:
+        assert 0.5 <= row["pc1_auc"] <= 1 and 0 <= row["ev1"] <= 1 and -1 <= row["silhouette"] <= 1
+        assert row["ev1"] >= row["ev2"] >= row["ev3"]
+    # layer 0 cannot tell a negated word from its meaning; some later layer separates better
+    first = [r["pc1_auc"] for r in per_layer if r["layer"] == 0 and r["hook"] == "resid_post"]
+    assert max(r["best_pc_auc"] for r in per_layer if r["layer"] > 0) > max(first)
+    geometry = results["emotion_geometry"]
+    for key in ("pc1_valence_r", "pc2_arousal_r", "pc1_valence_r_neutral_projected", "pc2_arousal_r_neutral_projected"):
+        assert -1 <= geometry[key] <= 1
+    assert geometry["n_words"] >= 60
+    # emotion words: the main axis of their vectors correlates with valence (raw or cleaned)
+    assert max(geometry["pc1_valence_r"], geometry["raw"]["plane_valence_R"]) > 0.5
+    for name in ("pca_layers_resid_post", "pca_layers_attn_v", "emergence", "emotion_geometry"):
+        assert (tmp_path / f"{name}.html").exists(), name

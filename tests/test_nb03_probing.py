@@ -1,0 +1,87 @@
+"""notebooks/03_layer_probing.ipynb: conventions, generator round trip, and a quick papermill run."""
+from __future__ import annotations
+
+import ast
+import importlib.util
+import json
+
+import nbformat
+import numpy as np
+import pytest
+
+from helpers.paths import NOTEBOOK_DIR, ROOT
+
+NOTEBOOK = "03_layer_probing.ipynb"
+SPLITS = {"E1", "E2", "E3", "E4", "negation_transfer"}
+
+
+def _generator():
+    spec = importlib.util.spec_from_file_location("nb02_nb03", ROOT / "tools" / "build_notebooks" / "nb02_nb03.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _parameters(nb):
+    tagged = [c for c in nb.cells if c.cell_type == "code" and "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1
+    params = {}
+    for node in ast.parse(tagged[0].source).body:
+        assert isinstance(node, ast.Assign)
+        params[node.targets[0].id] = ast.literal_eval(node.value)
+    return tagged[0], params
+
+
+def test_notebook_conventions():
+    nb = nbformat.read(str(NOTEBOOK_DIR / NOTEBOOK), as_version=4)
+    cell, params = _parameters(nb)
+    assert params["model_name"] == "smollm2-135m" and params["seed"] == 0 and params["quick"] is False
+    assert params["output_dir"] == "../runs/smollm2-135m/03_layer_probing"
+    assert params["hooks"] == ["resid_post", "attn_v"] and params["poolings"] == ["last", "mean", "max", "word"]
+    assert "sys.path.insert(0" in nb.cells[nb.cells.index(cell) + 1].source
+    for c in nb.cells:
+        if c.cell_type == "code":
+            assert c.outputs == [] and c.execution_count is None
+    # every code cell follows a markdown cell or another code cell of the same step
+    assert nb.cells[0].cell_type == "markdown" and nb.cells[-1].cell_type == "markdown"
+    assert "## Keys of `results.json`" in nb.cells[-1].source
+
+
+def test_notebook_matches_its_generator():
+    nb = nbformat.read(str(NOTEBOOK_DIR / NOTEBOOK), as_version=4)
+    assert nbformat.writes(_generator().build_nb03()) == nbformat.writes(nb)
+
+
+@pytest.mark.notebook
+def test_notebook_runs_quick(notebook_runner, tmp_path):
+    from helpers.probes import load
+
+    notebook_runner(NOTEBOOK, {"quick": True}, tmp_path)
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["model"] == "smollm2-135m" and results["quick"] is True
+    assert results["layers"] == [0, 6, 12, 18, 24]
+    for axis in ("valence", "arousal"):
+        best = results["best"][axis]
+        assert best["layer"] in results["layers"] and best["pooling"] != "word"
+        assert best["depth_fraction"] == pytest.approx((best["layer"] + 1) / 30)
+        assert set(best["accuracy"]) == SPLITS
+        assert all(0 <= a <= 1 for a in best["accuracy"].values())
+        assert set(best["accuracy_affirmative_only"]) == {"E1", "E2", "E3", "E4"}
+    # valence is easy at mid depth even in quick mode: well above chance on seen words
+    assert results["best"]["valence"]["accuracy"]["E3"] > 0.8
+    rows = results["table"]
+    assert {r["split"] for r in rows} == SPLITS | {"validation"}
+    assert {(r["hook"], r["pooling"]) for r in rows} == {(h, p) for h in ("resid_post", "attn_v")
+                                                          for p in ("last", "mean", "max", "word")}
+    assert len(rows) == 2 * 8 * 5 * 11  # axes x specs x layers x (6 splits + 5 affirmative-only)
+    assert set(results["cosines"]) == {"valence", "arousal", "shared_config"}
+    assert -1 <= results["cosines"]["valence"]["valence/logreg~valence/mean_diff"] <= 1
+    assert results["vader_spearman"] is not None and results["vader_n_words"] >= 20
+    probes = load(tmp_path / "probes.npz")
+    assert {f"{a}/{k}" for a in ("valence", "arousal") for k in ("logreg", "mean_diff", "pc1")} <= set(probes)
+    for axis in ("valence", "arousal"):
+        p = probes[axis]
+        assert (p.layer, p.hook, p.pooling) == tuple(results["best"][axis][k] for k in ("layer", "hook", "pooling"))
+        assert np.linalg.norm(p.direction) == pytest.approx(1.0, abs=1e-4)
+    for name in ("heatmap_valence_resid_post", "heatmap_arousal_attn_v", "cosines", "valence_arousal_plane", "vader"):
+        assert (tmp_path / f"{name}.html").exists(), name
