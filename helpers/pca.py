@@ -107,6 +107,23 @@ def align_signs(scores: np.ndarray, y: np.ndarray) -> np.ndarray:
     return scores
 
 
+def center_within(X: np.ndarray, groups: Sequence) -> np.ndarray:
+    """``X`` [n, ...] minus the mean of its group along axis 0 (e.g. each template's mean over words).
+
+    Prompts built from templates vary far more between templates (length, frame, person) than
+    between the words in the slot; removing each template's mean leaves the word-driven part.
+    """
+    X = np.asarray(X)
+    groups = np.asarray(groups)
+    if len(groups) != X.shape[0]:
+        raise ValueError(f"groups must have one entry per row of X ({X.shape[0]}), got {len(groups)}.")
+    _, codes = np.unique(groups, return_inverse=True)
+    sums = np.zeros((codes.max() + 1,) + X.shape[1:], dtype=np.float64)
+    np.add.at(sums, codes, X)
+    means = sums / np.bincount(codes)[(slice(None),) + (None,) * (X.ndim - 1)]
+    return (X - means[codes]).astype(X.dtype, copy=False)
+
+
 def layer_metrics(X: np.ndarray, y: np.ndarray, layers: Sequence[int], *, n_components: int = 3,
                   standardize: bool = False, silhouette_dims: int = 2,
                   subsets: dict[str, np.ndarray] | None = None) -> tuple[pd.DataFrame, np.ndarray]:
@@ -300,8 +317,9 @@ def emergence_figure(per_layer: pd.DataFrame, threshold: float, *, title: str):
 
     fig = make_subplots(rows=1, cols=3, subplot_titles=("PC1 alone: ROC AUC for valence",
                                                         "explained variance ratio", "silhouette (PC1-PC2 plane)"))
-    for (hook, pooling), t in per_layer.groupby(["hook", "pooling"], sort=False):
-        name = f"{hook}/{pooling}"
+    keys = [k for k in ("hook", "pooling", "centering") if k in per_layer.columns]
+    for key, t in per_layer.groupby(keys, sort=False):
+        name = "/".join(map(str, key if isinstance(key, tuple) else (key,)))
         fig.add_trace(go.Scatter(x=t["layer"], y=t["pc1_auc"], mode="lines+markers", name=f"{name} (all prompts)",
                                  legendgroup=name), 1, 1)
         if "pc1_auc_affirmative" in t:

@@ -49,7 +49,7 @@ def test_notebook_runs_quick(notebook_runner, tmp_path):
     for layer in results["emergence_layer"].values():
         assert layer is None or layer in results["layers"]
     per_layer = results["per_layer"]
-    assert len(per_layer) == 2 * 2 * 5  # hooks x poolings x layers
+    assert len(per_layer) == 2 * 2 * 2 * 5  # hooks x poolings x centerings x layers
     for row in per_layer:
         assert 0.5 <= row["pc1_auc"] <= 1 and 0 <= row["ev1"] <= 1 and -1 <= row["silhouette"] <= 1
         assert row["ev1"] >= row["ev2"] >= row["ev3"]

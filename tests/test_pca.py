@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers.pca import (auc, emergence_layer, emotion_geometry, emotion_vectors, fit_pca, layer_metrics,
+from helpers.pca import (auc, center_within, emergence_layer, emotion_geometry, emotion_vectors, fit_pca, layer_metrics,
                          project_out, signfree_auc, top_components)
 
 # Scores along two orthogonal directions: t1 has variance 5, t2 variance 1, and t1 . t2 = 0.
@@ -107,3 +107,29 @@ def test_emotion_geometry_finds_valence_then_arousal():
     swapped = emotion_geometry(np.outer(valence, Q[:, 0]) + 3 * np.outer(arousal, Q[:, 1]), valence, arousal)
     assert abs(swapped["pc1_valence_r"]) < 1e-9
     assert swapped["plane_valence_R"] == pytest.approx(1.0)
+
+
+def test_center_within_removes_group_means_only():
+    X = np.array([[1.0, 10.0], [3.0, 14.0], [100.0, 0.0], [104.0, 2.0], [50.0, 50.0]])
+    groups = ["a", "a", "b", "b", "c"]
+    np.testing.assert_allclose(center_within(X, groups), [[-1, -2], [1, 2], [-2, -1], [2, 1], [0, 0]])
+    # works on [n, layers, width] too, per layer
+    stacked = np.stack([X, 2 * X], axis=1)
+    np.testing.assert_allclose(center_within(stacked, groups)[:, 1], 2 * center_within(X, groups))
+    with pytest.raises(ValueError, match="one entry per row"):
+        center_within(X, groups[:3])
+
+
+def test_template_centering_reveals_the_word_axis():
+    # Templates shift every prompt by a large offset (variance 100); words add +-1 along another axis.
+    rng = np.random.default_rng(0)
+    template = np.repeat(np.arange(10), 8)
+    y = np.tile([0, 1], 40)
+    X = np.zeros((80, 5))
+    X[:, 0] = rng.normal(scale=10, size=10)[template]
+    X[:, 1] = 2 * y - 1 + 0.1 * rng.normal(size=80)
+    X = X[:, None, :]
+    raw, _ = layer_metrics(X, y, [0])
+    centred, _ = layer_metrics(center_within(X, template), y, [0])
+    assert raw["pc1_auc"].iloc[0] < 0.7
+    assert centred["pc1_auc"].iloc[0] == 1.0

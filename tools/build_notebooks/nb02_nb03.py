@@ -93,48 +93,58 @@ collect_seconds = time.time() - t0
 print(f"activations in {collect_seconds:.0f} s:", {f"{h}/{p}": X.shape for (h, p), X in acts.items()})"""),
     ("md", """## PCA at every layer
 
-For each hook and pooling and each layer: PCA of all prompts (centred, not standardised),
-then the ROC AUC of PC1 alone for the valence label (sign-free: a PC's sign is arbitrary),
+Prompts differ far more between templates (length, frame, person, position of the slot)
+than between the words in the slot, so a plain PCA spends its first components on the
+templates. The main analysis therefore removes each template's mean activation first
+(`centering = "template"`: what is left is what the word changes in that context); the plain
+PCA (`centering = "none"`) is kept for comparison. For each hook, pooling, centering and
+layer: the ROC AUC of PC1 alone for the valence label (sign-free: a PC's sign is arbitrary),
 the same AUC on affirmative prompts only (where the word alone decides the label), the
 explained variance of PC1-PC3 and the silhouette of the two classes in the PC1-PC2 plane."""),
     ("code", """y = df["y"].to_numpy()
 affirmative = ~df["negation"].to_numpy()
 frames, coords = [], {}
 for (hook, pooling), X in acts.items():
-    table, coords[(hook, pooling)] = P.layer_metrics(X, y, layers, subsets={"affirmative": affirmative})
-    frames.append(table.assign(hook=hook, pooling=pooling))
+    for centering, Xc in (("template", P.center_within(X, df["template_id"])), ("none", X)):
+        table, coords[(hook, pooling, centering)] = P.layer_metrics(Xc, y, layers, subsets={"affirmative": affirmative})
+        frames.append(table.assign(hook=hook, pooling=pooling, centering=centering))
 per_layer = pd.concat(frames, ignore_index=True)
-per_layer.round(3).pivot_table(index="layer", columns=["hook", "pooling"], values="pc1_auc")"""),
+per_layer.round(3).pivot_table(index="layer", columns=["centering", "hook", "pooling"], values="pc1_auc")"""),
     ("md", """## The two classes across depth
 
-Each frame is one layer (drag the slider): the prompts in the plane of their first two
-principal components, blue = positive meaning, red = negative, crosses = negated templates.
+Each frame is one layer (drag the slider): the template-centred prompts in the plane of their
+first two principal components, blue = positive meaning, red = negative, crosses = negated templates.
 Coordinates are divided by the layer's PC1 standard deviation, so only the shape changes
 from layer to layer. Hover a point to read its prompt."""),
     ("code", """main_pooling = poolings[0]
 hover = (df["prompt"] + "  [" + df["label"] + "]").to_numpy()
 for hook in hooks:
-    fig = P.layer_slider_figure(coords[(hook, main_pooling)], layers, y, df["negation"].to_numpy(), hover,
+    fig = P.layer_slider_figure(coords[(hook, main_pooling, "template")], layers, y, df["negation"].to_numpy(), hover,
                                 title=f"Does valence separate along PC1 as depth grows? {hook}, {main_pooling} token")
     save_figure(fig, out, f"pca_layers_{hook}")
     fig.show()"""),
     ("md", """## Emergence over depth
 
 Left: PC1's AUC for valence at every layer (solid: all prompts; dotted: affirmative prompts
-only); the dashed line is the emergence threshold. Middle: the share of variance PC1-PC3
+only; one line per hook / pooling / centering); the dashed line is the emergence threshold.
+The emergence layer is read on the template-centred PCA. Middle: the share of variance PC1-PC3
 explain. Right: silhouette of the two classes in the PC1-PC2 plane (1 = tight, separate
 clusters; 0 = overlapping)."""),
-    ("code", """emergence = {hook: P.emergence_layer(per_layer[(per_layer.hook == hook) & (per_layer.pooling == main_pooling)],
-                                  threshold) for hook in hooks}
-emergence_by_pooling = {f"{h}/{p}": P.emergence_layer(t, threshold) for (h, p), t in per_layer.groupby(["hook", "pooling"])}
+    ("code", """centred = per_layer[per_layer.centering == "template"]
+emergence = {hook: P.emergence_layer(centred[(centred.hook == hook) & (centred.pooling == main_pooling)], threshold)
+             for hook in hooks}
+emergence_by_pooling = {f"{h}/{p}": P.emergence_layer(t, threshold) for (h, p), t in centred.groupby(["hook", "pooling"])}
 emergence_affirmative = {f"{h}/{p}": P.emergence_layer(t, threshold, column="pc1_auc_affirmative")
-                         for (h, p), t in per_layer.groupby(["hook", "pooling"])}
+                         for (h, p), t in centred.groupby(["hook", "pooling"])}
+emergence_uncentred = {f"{h}/{p}": P.emergence_layer(t, threshold)
+                       for (h, p), t in per_layer[per_layer.centering == "none"].groupby(["hook", "pooling"])}
 fig = P.emergence_figure(per_layer, threshold, title=f"At which layer does PC1 alone separate valence? "
                          f"emergence ({main_pooling}): {emergence}")
 save_figure(fig, out, "emergence")
 fig.show()
 print("emergence layer (all prompts):", emergence_by_pooling)
-print("emergence layer (affirmative prompts):", emergence_affirmative)"""),
+print("emergence layer (affirmative prompts):", emergence_affirmative)
+print("emergence layer (no centering):", emergence_uncentred)"""),
     ("md", """## Emotion-concept vectors
 
 Each word of `data/emotions.csv` (with its circumplex valence and arousal in -1..1) is placed
@@ -201,6 +211,7 @@ results = {
     "emergence_depth_fraction": {h: None if l is None else (l + 1) / n_layers for h, l in emergence.items()},
     "emergence_layer_by_pooling": emergence_by_pooling,
     "emergence_layer_affirmative": emergence_affirmative,
+    "emergence_layer_uncentred": emergence_uncentred,
     "per_layer": per_layer.to_dict(orient="records"),
     "emotion_geometry": {
         "layer": main_layer, "hook": "resid_post", "pooling": main_geo_pooling, "n_words": raw["n_words"],
@@ -221,12 +232,13 @@ pd.Series({"emergence (main pooling)": emergence, "PC1~valence r (raw / neutral-
     ("md", """## Keys of `results.json`
 
 - `model`, `n_layers`, `layers`, `hooks`, `poolings`, `n_prompts`, `threshold`, `seed`, `quick`.
-- `emergence_layer`: `{hook: first layer (int) where PC1 AUC >= threshold for the first pooling, or null}`;
-  `emergence_depth_fraction`: the same as `(layer + 1) / n_layers`;
-  `emergence_layer_by_pooling` (`"hook/pooling"` keys) and `emergence_layer_affirmative`
-  (AUC on affirmative prompts only).
-- `per_layer`: one record per (hook, pooling, layer): `pc1_auc`, `pc2_auc`, `best_pc_auc`, `best_pc`,
-  `pc1_auc_affirmative`, `ev1`-`ev3` (explained-variance ratios), `silhouette`.
+- `emergence_layer`: `{hook: first layer (int) where PC1 AUC >= threshold for the first pooling,
+  template-centred PCA, or null}`; `emergence_depth_fraction`: the same as `(layer + 1) / n_layers`;
+  `emergence_layer_by_pooling` (`"hook/pooling"` keys), `emergence_layer_affirmative`
+  (AUC on affirmative prompts only) and `emergence_layer_uncentred` (plain PCA).
+- `per_layer`: one record per (hook, pooling, centering, layer): `pc1_auc`, `pc2_auc`, `best_pc_auc`,
+  `best_pc`, `pc1_auc_affirmative`, `ev1`-`ev3` (explained-variance ratios), `silhouette`;
+  `centering` is `"template"` (each template's mean removed) or `"none"`.
 - `emotion_geometry`: at `layer` / `hook` / `pooling` (the middle geometry layer, first geometry
   pooling): `pc1_valence_r`, `pc2_arousal_r` (raw emotion vectors) and
   `pc1_valence_r_neutral_projected`, `pc2_arousal_r_neutral_projected` (after projecting out
