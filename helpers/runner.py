@@ -67,9 +67,15 @@ def _code_and_data_digest() -> str:
 
 
 def _declared_parameters(notebook: Path) -> set[str]:
-    import papermill as pm
+    """Names assigned in the cell tagged ``parameters`` (papermill's own inspection skips
+    lines it cannot type, such as ``layers = None  # comment``)."""
+    import nbformat
 
-    return set(pm.inspect_notebook(str(notebook)).keys())
+    cells = [c for c in nbformat.read(str(notebook), as_version=4).cells
+             if "parameters" in c.get("metadata", {}).get("tags", [])]
+    if len(cells) != 1:
+        raise NotebookFailed(f"{notebook.name} must have exactly one cell tagged 'parameters', found {len(cells)}.")
+    return set(re.findall(r"^([A-Za-z_][A-Za-z0-9_]*)\s*=", cells[0].source, flags=re.MULTILINE))
 
 
 def _upstream_digest(run_dir: Path, before: str) -> str:
