@@ -23,6 +23,7 @@ Evaluation protocol (no test row is ever used to fit anything):
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
@@ -394,3 +395,22 @@ def goal_table(best: dict) -> pd.DataFrame:
                 row[name] = ref.get(axis, {}).get(split)
             rows.append(row)
     return pd.DataFrame(rows)
+
+
+def set_torch_threads(n_threads: int | None = None) -> int:
+    """Set torch's intra-op threads and return the number used.
+
+    ``None`` = automatic: one thread when the machine is already busy (1-minute load average
+    >= 1; on a shared 2-core machine two torch threads then spin against other jobs and run
+    3-10x slower than one), otherwise torch's default.
+    """
+    import torch
+
+    if n_threads is None:
+        try:
+            busy = os.getloadavg()[0] >= 1.0
+        except OSError:
+            busy = False
+        n_threads = 1 if busy else torch.get_num_threads()
+    torch.set_num_threads(int(n_threads))
+    return int(n_threads)

@@ -36,16 +36,16 @@ vectors line up with valence and arousal, the two axes of the circumplex of affe
     ("params", """model_name = "smollm2-135m"
 hooks = ["resid_post", "attn_v"]        # the PCA runs on each
 poolings = ["last", "mean"]             # the first is drawn; all enter per_layer
-layers = None                           # None = every layer
+layers = None                           # None: every layer
 n_templates = 80                        # valence prompts: templates x adjectives (same set as notebook 03)
 n_adjectives = 40
-threshold = 0.9                         # emergence: first layer with PC1 AUC >= threshold
+threshold = 0.9                         # emergence: the first layer whose PC1 AUC reaches this
 emotion_templates = 12                  # affirmative templates per emotion word
-geometry_layers = None                  # None = [n/4, n/2, 3n/4]; the middle one is reported on top
+geometry_layers = None                  # None: [n/4, n/2, 3n/4]; the middle one is reported on top
 geometry_poolings = ["last", "word"]    # emotion vectors from the last token and from the word's tokens
-neutral_pcs = 3                         # top PCs of neutral-text activations projected out (0 = skip)
+neutral_pcs = 3                         # top PCs of neutral-text activations projected out (0: skip)
 seed = 0
-n_threads = None                        # torch threads, None for the torch default (1 is faster on a busy machine)
+n_threads = None                        # torch threads; None: 1 if the machine is busy, else torch's default
 output_dir = "../runs/smollm2-135m/02_pca_emergence"
 quick = False                           # True: every 6th layer, ~320 prompts, 3 templates per emotion word"""),
     ("code", SETUP + """
@@ -60,7 +60,7 @@ from helpers import pca as P
 from helpers.collect import collect_many
 from helpers.data import neutral_texts
 from helpers.notebook import output_folder, save_figure, save_results
-from helpers.probing import prompt_set, prompt_activations
+from helpers.probing import prompt_activations, prompt_set, set_torch_threads
 
 out = output_folder(output_dir)
 started = time.time()"""),
@@ -70,8 +70,7 @@ The prompts are the valence prompts of the dataset (affirmative and negated temp
 meaning, so a negated *happy* counts as negative), subsampled to `n_templates` x `n_adjectives`
 with the seed; notebook 03 uses the same set, so its activations come from the cache. In quick
 mode, every 6th layer and about 320 prompts."""),
-    ("code", """if n_threads:
-    import torch; torch.set_num_threads(int(n_threads))
+    ("code", """threads = set_torch_threads(n_threads)
 model = load_model(model_name)
 n_layers = model.cfg.n_layers
 if quick:
@@ -79,7 +78,7 @@ if quick:
 layers = list(range(0, n_layers, 6) if quick and layers is None else (layers if layers is not None else range(n_layers)))
 df, parts = prompt_set("valence", n_templates=n_templates, n_adjectives=n_adjectives, seed=seed)
 print(f"{model_name}: {n_layers} layers, d_model {model.cfg.d_model}; {len(df)} prompts "
-      f"({int(df['negation'].sum())} negated); layers {layers}")"""),
+      f"({int(df['negation'].sum())} negated); layers {layers}; {threads} torch thread(s)")"""),
     ("md", """## Activations
 
 One forward pass per batch gives every (hook, pooling) pair. The poolings notebook 03 needs
@@ -206,7 +205,7 @@ Everything above goes to `results.json` in the output folder (keys documented in
 raw, projected = geo("raw"), geo("neutral_projected")
 results = {
     "model": model_name, "n_layers": n_layers, "layers": layers, "hooks": hooks, "poolings": poolings,
-    "n_prompts": len(df), "threshold": threshold, "seed": seed, "quick": quick,
+    "n_prompts": len(df), "threshold": threshold, "seed": seed, "quick": quick, "torch_threads": threads,
     "emergence_layer": emergence,
     "emergence_depth_fraction": {h: None if l is None else (l + 1) / n_layers for h, l in emergence.items()},
     "emergence_layer_by_pooling": emergence_by_pooling,
@@ -270,15 +269,15 @@ affirmative templates only, where the label is clear. The chosen probes are save
     ("params", """model_name = "smollm2-135m"
 hooks = ["resid_post", "attn_v"]
 poolings = ["last", "mean", "max", "word"]
-layers = None                     # None = every layer
-n_templates = 80                  # prompts per axis = n_templates x n_adjectives (more templates: better E2)
+layers = None                     # None: every layer
+n_templates = 80                  # prompts per axis: n_templates x n_adjectives (more templates: better E2)
 n_adjectives = 40
 Cs = [0.001, 0.01, 0.1, 1.0]      # logistic-regression C grid (inverse L2 strength)
 folds = 3                         # CV folds on train, crossed on adjective x template pattern
 criterion = "validation"          # how the saved probe config is chosen: "validation" | "mean_heldout"
 vader_templates = 4               # templates per unseen adjective for the VADER correlation
 seed = 0
-n_threads = None                  # torch threads, None for the torch default (1 is faster on a busy machine)
+n_threads = None                  # torch threads; None: 1 if the machine is busy, else torch's default
 output_dir = "../runs/smollm2-135m/03_layer_probing"
 quick = False                     # True: every 6th layer, ~320 prompts per axis"""),
     ("code", SETUP + """
@@ -302,14 +301,13 @@ started = time.time()"""),
 `depth fraction` below is `(layer + 1) / n_layers`, the share of the model's blocks that
 ran: a probe at depth 0.5 classifies with half a model. Quick mode: every 6th layer and about
 320 prompts per axis."""),
-    ("code", """if n_threads:
-    import torch; torch.set_num_threads(int(n_threads))
+    ("code", """threads = PR.set_torch_threads(n_threads)
 model = load_model(model_name)
 n_layers = model.cfg.n_layers
 if quick:
     n_templates, n_adjectives = min(n_templates, 16), min(n_adjectives, 20)
 layers = list(range(0, n_layers, 6) if quick and layers is None else (layers if layers is not None else range(n_layers)))
-print(f"{model_name}: {n_layers} layers, d_model {model.cfg.d_model}; probing layers {layers}")"""),
+print(f"{model_name}: {n_layers} layers, d_model {model.cfg.d_model}; probing layers {layers}; {threads} torch thread(s)")"""),
     ("md", """## Sweep: every axis x hook x pooling x layer
 
 For each axis: the prompts and their split masks (sizes below), the activations of every
@@ -482,6 +480,7 @@ assert all(np.allclose(reloaded[f"{p.axis}/{p.kind}"].direction, p.direction) fo
 results = {
     "model": model_name, "n_layers": n_layers, "d_model": model.cfg.d_model, "layers": layers, "hooks": hooks,
     "poolings": poolings, "seed": seed, "quick": quick, "criterion": criterion, "Cs": Cs, "folds": folds,
+    "torch_threads": threads,
     "n_prompts": {axis: len(d[0]) for axis, d in data.items()},
     "split_sizes": {axis: describe_splits(*d).set_index("split")[["train", "test"]].to_dict(orient="index")
                     for axis, d in data.items()},
