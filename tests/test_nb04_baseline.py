@@ -1,0 +1,90 @@
+"""notebooks/04_probe_vs_prompting.ipynb: conventions (fast) and a quick papermill run (marked notebook)."""
+from __future__ import annotations
+
+import ast
+import importlib.util
+import json
+
+import nbformat
+import pytest
+
+from helpers.paths import NOTEBOOK_DIR, ROOT
+
+NOTEBOOK = "04_probe_vs_prompting.ipynb"
+METHODS = ("zero_shot", "zero_shot_calibrated", "few_shot", "few_shot_calibrated", "probe_transfer", "probe_in_domain")
+METHOD_KEYS = ("accuracy", "ci_low", "ci_high", "accuracy_hard", "accuracy_E4", "seconds_per_100", "param_bytes",
+               "peak_rss_mb")
+
+
+def _notebook():
+    return nbformat.read(str(NOTEBOOK_DIR / NOTEBOOK), as_version=4)
+
+
+def test_notebook_conventions():
+    nb = _notebook()
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    tagged = [c for c in code if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1
+    params = {}
+    for node in ast.parse(tagged[0].source).body:
+        assert isinstance(node, ast.Assign)
+        params[node.targets[0].id] = ast.literal_eval(node.value)
+    assert params["model_name"] == "smollm2-135m" and params["seed"] == 0 and params["quick"] is False
+    assert params["output_dir"] == "../runs/smollm2-135m/04_probe_vs_prompting"
+    assert params["k_shot"] == 4 and "probes_path" in params and "n_sentences" in params
+    after = nb.cells[nb.cells.index(tagged[0]) + 1]
+    assert "sys.path.insert(0" in after.source
+    for cell in code:
+        assert cell.outputs == [] and cell.execution_count is None
+    # a markdown paragraph before every code cell except the setup cell right after the parameters
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type == "code" and cell is not after and cell not in tagged:
+            assert nb.cells[i - 1].cell_type == "markdown", cell.source[:60]
+    # the last markdown cell documents every results.json key the runner and the summary read
+    last_md = [c for c in nb.cells if c.cell_type == "markdown"][-1].source
+    for key in ("best_prompting", "probe_minus_best_prompting", "memory_saving_fraction", "parse_rate",
+                "scaling_table", *METHOD_KEYS, *METHODS):
+        assert f"`{key}`" in last_md, key
+
+
+def test_notebook_matches_its_generator():
+    spec = importlib.util.spec_from_file_location("nb04", ROOT / "tools" / "build_notebooks" / "nb04.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert nbformat.writes(module.build_notebook()) == nbformat.writes(_notebook())
+
+
+@pytest.mark.notebook
+def test_notebook_runs_quick(notebook_runner, tmp_path):
+    notebook_runner(NOTEBOOK, {"quick": True}, tmp_path)
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["model"] == "smollm2-135m" and results["quick"] is True
+    methods = results["methods"]
+    assert set(methods) == set(METHODS)
+    for name, row in methods.items():
+        for key in METHOD_KEYS:
+            assert isinstance(row[key], (int, float)), (name, key)
+        assert 0 <= row["ci_low"] <= row["accuracy"] <= row["ci_high"] <= 1, name
+        assert row["n"] == results["n_sentences"] == 60
+        assert row["peak_rss_mb"] > 100 and row["seconds_per_100"] > 0
+    prompt_bytes = methods["zero_shot"]["param_bytes"]
+    assert methods["few_shot"]["param_bytes"] == prompt_bytes
+    for probe in ("probe_transfer", "probe_in_domain"):
+        assert methods[probe]["param_bytes"] < prompt_bytes
+        assert methods[probe]["peak_rss_mb"] < methods["zero_shot"]["peak_rss_mb"] or \
+            methods[probe]["param_bytes"] > 0.9 * prompt_bytes  # a probe near the top saves little
+    assert methods["zero_shot_calibrated"]["seconds_per_100"] >= methods["zero_shot"]["seconds_per_100"]
+    best = results["best_prompting"]
+    assert best in METHODS[:4]
+    assert methods[best]["accuracy"] == max(methods[m]["accuracy"] for m in METHODS[:4])
+    assert results["probe_minus_best_prompting"] == pytest.approx(
+        100 * (methods["probe_in_domain"]["accuracy"] - methods[best]["accuracy"]))
+    assert results["memory_saving_fraction"] == pytest.approx(results["memory_saving_fraction_predicted"], abs=1e-3)
+    assert 0 < results["memory_saving_fraction"] < 1
+    for variant in ("zero_shot", "few_shot"):
+        assert 0 <= results["parse_rate"][variant]["parse_rate"] <= 1 and results["parse_rate"][variant]["n"] == 8
+    assert len(results["scaling_table"]) >= 8
+    assert results["transfer_probe"]["chosen_by"] == "templated validation"
+    assert len(results["in_domain_probe"]["folds"]) == results["n_folds"] == 3
+    for name in ("prompt_logodds", "transfer_layer_choice", "probe_vs_prompting", "memory_scaling"):
+        assert (tmp_path / f"{name}.html").exists(), name
