@@ -243,7 +243,7 @@ def choose_C(X: np.ndarray, y: np.ndarray, *, groups: np.ndarray | None = None, 
 def train_probe(X: np.ndarray, y: np.ndarray, *, axis: str, kind: str = "logreg", hook: str, pooling: str,
                 layer: int, model_name: str = "", C: float | None = None, seed: int = 0,
                 groups: np.ndarray | None = None, Cs: Sequence[float] = C_GRID, folds: int = 3,
-                max_iter: int = 1000) -> Probe:
+                max_iter: int = 1000, center_groups: np.ndarray | None = None) -> Probe:
     """Fit one probe on training activations ``X`` [n, width] with labels ``y`` (1 = positive / high).
 
     kind:
@@ -252,6 +252,8 @@ def train_probe(X: np.ndarray, y: np.ndarray, *, axis: str, kind: str = "logreg"
     - ``"mean_diff"``: the difference of class means (raw space), normalised.
     - ``"pc1"``: the first principal component of the (centred) rows, signed so that
       class 1 projects higher than class 0 on average. Unsupervised apart from the sign.
+      With ``center_groups`` (e.g. the template of each row) each group's mean is removed
+      first, so PC1 is the main within-template (word-driven) direction, not the template one.
     For mean_diff and pc1 the read-out is ``(x @ direction - midpoint) / projection_std``
     (midpoint of the two class-mean projections), written in the Probe's
     ``((x - mean) / scale) @ coef + intercept`` form with ``scale = 1``.
@@ -289,6 +291,13 @@ def train_probe(X: np.ndarray, y: np.ndarray, *, axis: str, kind: str = "logreg"
             raw = mu1 - mu0
         else:  # pc1
             centred = X - X.mean(axis=0)
+            if center_groups is not None:
+                _, codes = np.unique(np.asarray(center_groups), return_inverse=True)
+                if len(codes) != len(X):
+                    raise ValueError(f"center_groups needs one entry per row ({len(X)}), got {len(codes)}.")
+                sums = np.zeros((codes.max() + 1, X.shape[1]))
+                np.add.at(sums, codes, X)
+                centred = X - (sums / np.bincount(codes)[:, None])[codes]
             with threads_limited(1):
                 _, vectors = np.linalg.eigh(centred.T @ centred)  # [width, width]: cheaper than an SVD of X
             raw = vectors[:, -1]
@@ -316,7 +325,8 @@ def quick_probes(model, *, layer: int | None = None, hook: str = "resid_post", p
     The fallback of notebooks 04/05 when no ``probes.npz`` from notebook 03 exists. For each
     axis, ``n_prompts`` prompts (affirmative and negated, labels ``y`` from
     ``helpers.data.load_prompts``, i.e. flipped under negation) drawn with ``seed``; the
-    logistic-regression C is chosen by 3-fold CV crossed on adjective and template pattern. ``layer`` defaults to
+    logistic-regression C is chosen by 3-fold CV crossed on adjective and template pattern;
+    the pc1 probe is the PC1 of template-centred activations. ``layer`` defaults to
     ``n_layers // 2``. Returns ``[valence logreg, valence mean_diff, valence pc1, arousal ...]``;
     ``save(path, quick_probes(model))`` writes a file that ``load`` reads like notebook 03's.
     """
@@ -337,7 +347,8 @@ def quick_probes(model, *, layer: int | None = None, hook: str = "resid_post", p
         groups = np.column_stack([df["adjective"].astype(str), df["pattern"].astype(str)])
         for kind in PROBE_KINDS:
             probe = train_probe(X, y, axis=axis, kind=kind, hook=hook, pooling=pooling, layer=layer,
-                                model_name=info.name, seed=seed, groups=groups)
+                                model_name=info.name, seed=seed, groups=groups,
+                                center_groups=df["template_id"].to_numpy())
             probe.metrics["source"] = "quick_probes"
             probes.append(probe)
     return probes

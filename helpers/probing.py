@@ -197,14 +197,19 @@ def depth_fraction(layer: int, n_layers: int) -> float:
 # ------------------------------------------------------------------ directions at one configuration
 def train_all_kinds(X: np.ndarray, df: pd.DataFrame, mask: np.ndarray, *, axis: str, hook: str, pooling: str,
                     layer: int, model_name: str = "", seed: int = 0, Cs: Sequence[float] = C_GRID) -> list[Probe]:
-    """logreg, mean_diff and pc1 probes fit on the rows of ``mask`` (C by crossed CV on those rows)."""
+    """logreg, mean_diff and pc1 probes fit on the rows of ``mask`` (C by crossed CV on those rows).
+
+    pc1 is taken after removing each template's mean (training rows only): otherwise PC1 is the
+    direction along which templates differ, not words (see notebook 02).
+    """
     y = df["y"].to_numpy().astype(int)
     groups = cv_groups(df)
     probes = []
     with single_thread():
         for kind in PROBE_KINDS:
             probes.append(train_probe(X[mask], y[mask], axis=axis, kind=kind, hook=hook, pooling=pooling,
-                                      layer=layer, model_name=model_name, seed=seed, groups=groups[mask], Cs=Cs))
+                                      layer=layer, model_name=model_name, seed=seed, groups=groups[mask], Cs=Cs,
+                                      center_groups=df["template_id"].to_numpy()[mask]))
     return probes
 
 
@@ -414,3 +419,30 @@ def set_torch_threads(n_threads: int | None = None) -> int:
         n_threads = 1 if busy else torch.get_num_threads()
     torch.set_num_threads(int(n_threads))
     return int(n_threads)
+
+
+def summarise_axis(table: pd.DataFrame, axis: str, n_layers: int, *, criterion: str = "validation",
+                   exclude_poolings: Iterable[str] = ("word",)) -> tuple[dict, dict]:
+    """(config, results.json entry) of the saved probes of ``axis``.
+
+    The entry holds the configuration chosen on the labels-by-meaning table (``accuracy``:
+    E1-E4 and negation transfer; ``accuracy_affirmative_only`` at the same configuration)
+    and ``affirmative_only_config``: the configuration the same criterion picks when training
+    and testing on affirmative templates only, with its accuracies.
+    """
+    cfg = choose_config(table, axis, criterion=criterion, exclude_poolings=exclude_poolings)
+    key = (cfg["hook"], cfg["pooling"], cfg["layer"])
+    entry = AxisResult(axis, cfg, accuracies_at(table, axis, *key),
+                       accuracies_at(table, axis, *key, variant="affirmative_only")).as_json(n_layers)
+    try:
+        aff = choose_config(table, axis, criterion=criterion, exclude_poolings=exclude_poolings,
+                            variant="affirmative_only")
+    except ValueError:
+        aff = None
+    if aff is not None:
+        got = accuracies_at(table, axis, aff["hook"], aff["pooling"], aff["layer"], variant="affirmative_only")
+        entry["affirmative_only_config"] = {
+            "layer": aff["layer"], "hook": aff["hook"], "pooling": aff["pooling"],
+            "depth_fraction": depth_fraction(aff["layer"], n_layers), "validation_accuracy": aff["score"],
+            "accuracy": {s: got.get(s) for s in HELD_OUT}}
+    return cfg, entry

@@ -46,6 +46,19 @@ def test_pc1_ignores_labels_when_variance_is_elsewhere():
     np.testing.assert_allclose(mean_diff.direction, [1, 0], atol=1e-7)
 
 
+def test_pc1_within_groups_ignores_group_offsets():
+    # Two "templates" far apart along y; inside each, the classes differ along x.
+    X = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 10.0], [1.0, 10.0]])
+    y = np.array([0, 1, 0, 1])
+    plain = train_probe(X, y, kind="pc1", **KW)
+    assert abs(plain.direction[1]) == pytest.approx(1.0)       # the template axis
+    within = train_probe(X, y, kind="pc1", center_groups=np.array(["a", "a", "b", "b"]), **KW)
+    np.testing.assert_allclose(within.direction, [1, 0], atol=1e-7)
+    assert within.predict(X).tolist() == [0, 1, 0, 1]
+    with pytest.raises(ValueError, match="one entry per row"):
+        train_probe(X, y, kind="pc1", center_groups=np.array(["a", "b"]), **KW)
+
+
 def _symmetric_data():
     # Labels depend on z0 + z1; the set is closed under swapping z0 and z1, so the logistic
     # regression on standardised features has equal weights. Column 1 is then scaled by 100.

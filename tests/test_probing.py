@@ -117,6 +117,11 @@ def test_sweep_table_and_choice(table):
     assert with_word["pooling"] == "word" and with_word["layer"] == 3  # ties -> earlier layer
     acc = accuracies_at(result, "valence", "resid_post", "last", 7)
     assert acc["E1"] == 1.0 and "validation" in acc
+    cfg, entry = probing.summarise_axis(result, "valence", n_layers=10)
+    assert cfg == chosen and entry["layer"] == 7 and entry["depth_fraction"] == pytest.approx(0.8)
+    assert set(entry["accuracy"]) == set(probing.SPLITS) and entry["accuracy"]["E1"] == 1.0
+    aff = entry["affirmative_only_config"]
+    assert aff["pooling"] == "last" and set(aff["accuracy"]) == set(probing.HELD_OUT)
     best = best_per_split(result, n_layers=10)
     row = best[(best["split"] == "E1") & (best["pooling"] == "last")].iloc[0]
     assert row["layer"] == 7 and row["depth_fraction"] == pytest.approx(0.8)

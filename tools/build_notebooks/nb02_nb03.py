@@ -364,13 +364,12 @@ Per axis, the (hook, pooling, layer) of the saved probes is chosen by `criterion
 test splits play no part in the choice; `"mean_heldout"` (the optimistic alternative, shown for
 comparison) takes the highest mean accuracy over E1-E4 and negation transfer. `word` pooling
 needs to know where the emotion word is, so it cannot classify free text: it is excluded
-from the saved probes but reported (last rows) for comparison."""),
+from the saved probes but reported (last rows) for comparison. Below the table: the
+configuration the same criterion picks for affirmative templates only (train and test), the
+fair setting for arousal."""),
     ("code", """best, chosen = {}, {}
 for axis in ("valence", "arousal"):
-    cfg = chosen[axis] = PR.choose_config(table, axis, criterion=criterion)
-    key = (axis, cfg["hook"], cfg["pooling"], cfg["layer"])
-    best[axis] = PR.AxisResult(axis, cfg, PR.accuracies_at(table, *key),
-                               PR.accuracies_at(table, *key, variant="affirmative_only")).as_json(n_layers)
+    chosen[axis], best[axis] = PR.summarise_axis(table, axis, n_layers, criterion=criterion)
 alternatives = {f"{axis} ({name})": PR.choose_config(table, axis, **kw) for axis in ("valence", "arousal")
                 for name, kw in (("mean_heldout", {"criterion": "mean_heldout"}),
                                  ("word pooling", {"exclude_poolings": [p for p in poolings if p != "word"]}))
@@ -378,7 +377,9 @@ alternatives = {f"{axis} ({name})": PR.choose_config(table, axis, **kw) for axis
 rows = {f"{axis} (chosen: {criterion})": {**chosen[axis], **best[axis]["accuracy"]} for axis in best}
 rows.update({name: {**cfg, **PR.accuracies_at(table, name.split()[0], cfg["hook"], cfg["pooling"], cfg["layer"])}
              for name, cfg in alternatives.items()})
-pd.DataFrame(rows).T.drop(columns=["criterion"]).round(3)"""),
+display(pd.DataFrame(rows).T.drop(columns=["criterion"]).round(3))
+pd.DataFrame({axis: {**{k: v for k, v in b["affirmative_only_config"].items() if k != "accuracy"},
+                     **b["affirmative_only_config"]["accuracy"]} for axis, b in best.items()}).T.round(3)"""),
     ("md", """Accuracy over depth at the chosen hook and pooling (solid: labels by meaning; dotted:
 affirmative templates only). Negation transfer is where the model must have composed the
 negation into the representation."""),
@@ -390,8 +391,9 @@ negation into the representation."""),
 
 At each axis's chosen configuration, on its training rows: the logistic-regression weights
 (mapped back to raw activation space), the difference of class means, and the first
-principal component (signed by the labels). Their cosines say whether they are one
-direction. These are the probes saved for notebooks 04 and 05."""),
+principal component of the template-centred training activations (signed by the labels;
+without the centring PC1 is the direction along which templates differ). Their cosines say
+whether they are one direction. These are the probes saved for notebooks 04 and 05."""),
     ("code", """def matrix_at(axis, cfg):
     df, parts = data[axis]
     X = PR.prompt_activations(model, df, hooks=[cfg["hook"]], poolings=[cfg["pooling"]], layers=layers, progress=False)
@@ -505,7 +507,9 @@ print(f"saved {out / 'probes.npz'} and results.json in {time.time() - started:.0
 - `best`: per axis (`valence`, `arousal`), the saved probes' configuration: `layer`, `hook`,
   `pooling`, `depth_fraction` (= (layer + 1) / n_layers), `criterion`, `validation_accuracy`,
   `accuracy` (`E1`, `E2`, `E3`, `E4`, `negation_transfer`; labels by meaning) and
-  `accuracy_affirmative_only` (`E1`-`E4`, affirmative templates for train and test).
+  `accuracy_affirmative_only` (`E1`-`E4`, affirmative templates for train and test, same configuration);
+  `affirmative_only_config`: the configuration chosen on affirmative templates only (`layer`, `hook`,
+  `pooling`, `depth_fraction`, `validation_accuracy`, `accuracy` on E1-E4).
 - `alternatives`: the configuration chosen by mean held-out accuracy, and the best `word`-pooling
   configuration, with their accuracies.
 - `best_per_split`: for every axis, variant, split, hook and pooling, the best layer, its accuracy
