@@ -289,7 +289,7 @@ def heatmap_figure(table: pd.DataFrame, axis: str, hook: str, *, variant: str = 
                                  hovertemplate=f"{split}<br>layer %{{x}}<br>pooling %{{y}}<br>accuracy %{{z:.3f}}"
                                                "<extra></extra>"), row, 1)
     fig.update_xaxes(title_text="layer (0 = first block)", row=len(splits), col=1)
-    fig.update_layout(coloraxis=dict(colorscale="Viridis", cmin=0.5, cmax=1.0, colorbar=dict(title="accuracy")),
+    fig.update_layout(coloraxis=dict(colorscale="Viridis", cmin=0.0, cmax=1.0, colorbar=dict(title="accuracy")),
                       height=150 * len(splits) + 120,
                       title=title or f"{axis} ({variant.replace('_', ' ')}): probe accuracy by layer and pooling, {hook}")
     return fig

@@ -111,22 +111,27 @@ per_layer = pd.concat(frames, ignore_index=True)
 per_layer.round(3).pivot_table(index="layer", columns=["centering", "hook", "pooling"], values="pc1_auc")"""),
     ("md", """## The two classes across depth
 
-Each frame is one layer (drag the slider): the template-centred prompts in the plane of their
-first two principal components, blue = positive meaning, red = negative, crosses = negated templates.
+Each frame is one layer (drag the slider; it opens on the layer where PC1 separates best):
+the template-centred prompts in the plane of their first two principal components, blue =
+positive meaning, red = negative, crosses = negated templates.
 Coordinates are divided by the layer's PC1 standard deviation, so only the shape changes
 from layer to layer. Hover a point to read its prompt."""),
     ("code", """main_pooling = poolings[0]
 hover = (df["prompt"] + "  [" + df["label"] + "]").to_numpy()
 for hook in hooks:
+    auc = per_layer[(per_layer.hook == hook) & (per_layer.pooling == main_pooling) & (per_layer.centering == "template")]
     fig = P.layer_slider_figure(coords[(hook, main_pooling, "template")], layers, y, df["negation"].to_numpy(), hover,
+                                active=int(auc["pc1_auc"].to_numpy().argmax()),
                                 title=f"Does valence separate along PC1 as depth grows? {hook}, {main_pooling} token")
     save_figure(fig, out, f"pca_layers_{hook}")
     fig.show()"""),
     ("md", """## Emergence over depth
 
-Left: PC1's AUC for valence at every layer (solid: all prompts; dotted: affirmative prompts
-only; one line per hook / pooling / centering); the dashed line is the emergence threshold.
-The emergence layer is read on the template-centred PCA. Middle: the share of variance PC1-PC3
+For the first pooling, one colour per hook. Left: PC1's AUC for valence at every layer
+(solid: template-centred, all prompts; dotted: affirmative prompts only; thin dashed: plain
+PCA); the grey line is the emergence threshold, read on the solid curve. Middle: the share of
+variance PC1-PC3 explain. Right: silhouette of the two classes in the PC1-PC2 plane (1 = tight,
+separate clusters; 0 = overlapping). The other poolings are in the table above. Middle: the share of variance PC1-PC3
 explain. Right: silhouette of the two classes in the PC1-PC2 plane (1 = tight, separate
 clusters; 0 = overlapping)."""),
     ("code", """centred = per_layer[per_layer.centering == "template"]
@@ -137,8 +142,9 @@ emergence_affirmative = {f"{h}/{p}": P.emergence_layer(t, threshold, column="pc1
                          for (h, p), t in centred.groupby(["hook", "pooling"])}
 emergence_uncentred = {f"{h}/{p}": P.emergence_layer(t, threshold)
                        for (h, p), t in per_layer[per_layer.centering == "none"].groupby(["hook", "pooling"])}
-fig = P.emergence_figure(per_layer, threshold, title=f"At which layer does PC1 alone separate valence? "
-                         f"emergence ({main_pooling}): {emergence}")
+fig = P.emergence_figure(per_layer[per_layer.pooling == main_pooling], threshold,
+                         title=f"At which layer does PC1 alone separate valence? first layer with AUC >= {threshold}: "
+                               + ", ".join(f"{h} {l}" for h, l in emergence.items()) + f" ({main_pooling} token)")
 save_figure(fig, out, "emergence")
 fig.show()
 print("emergence layer (all prompts):", emergence_by_pooling)
@@ -333,8 +339,9 @@ table.to_csv(out / "accuracy_table.csv", index=False)"""),
     ("md", """## Accuracy by layer and pooling
 
 One figure per axis and hook; each panel is a split (top: the train-only validation score).
-Bright = accurate. Valence and arousal prompts are labelled by meaning (flipped under
-negation)."""),
+Bright = accurate, the colour scale runs from 0 so that below-chance negation transfer (a probe
+that reads the word, not the meaning) shows as dark. Valence and arousal prompts are labelled
+by meaning (flipped under negation); hover a cell for its exact accuracy."""),
     ("code", """for axis in ("valence", "arousal"):
     for hook in hooks:
         fig = PR.heatmap_figure(table, axis, hook)
