@@ -322,8 +322,7 @@ def emergence_figure(per_layer: pd.DataFrame, threshold: float, *, title: str):
 
     palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2"]
     fig = make_subplots(rows=1, cols=3, horizontal_spacing=0.08, subplot_titles=(
-        "PC1 alone: ROC AUC for valence", "explained variance (solid PC1, dash PC2, dot PC3)",
-        "silhouette of the classes (PC1-PC2)"))
+        "PC1 AUC for valence", "variance: PC1 -, PC2 --, PC3 ..", "silhouette (PC1-PC2)"))
     has_centering = "centering" in per_layer.columns
     main = per_layer[per_layer["centering"] == "template"] if has_centering else per_layer
     for i, ((hook, pooling), t) in enumerate(main.groupby(["hook", "pooling"], sort=False)):
