@@ -1,0 +1,92 @@
+"""notebooks/05_steering.ipynb: conventions, generator round trip, and a quick papermill run."""
+from __future__ import annotations
+
+import ast
+import importlib.util
+import json
+
+import nbformat
+import pytest
+
+from helpers.paths import NOTEBOOK_DIR, ROOT
+
+NOTEBOOK = "05_steering.ipynb"
+
+
+def _generator():
+    spec = importlib.util.spec_from_file_location("nb05", ROOT / "tools" / "build_notebooks" / "nb05.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _parameters(nb):
+    tagged = [c for c in nb.cells if c.cell_type == "code" and "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1
+    params = {}
+    for node in ast.parse(tagged[0].source).body:
+        assert isinstance(node, ast.Assign)
+        params[node.targets[0].id] = ast.literal_eval(node.value)
+    return tagged[0], params
+
+
+def test_notebook_conventions():
+    nb = nbformat.read(str(NOTEBOOK_DIR / NOTEBOOK), as_version=4)
+    cell, params = _parameters(nb)
+    assert params["model_name"] == "smollm2-135m" and params["seed"] == 0 and params["quick"] is False
+    assert params["output_dir"] == "../runs/smollm2-135m/05_steering"
+    assert params["probes_path"] == "../runs/{model}/03_layer_probing/probes.npz"
+    assert len(params["alphas"]) >= 7 and min(params["alphas"]) < 0 < max(params["alphas"]) and 0.0 in params["alphas"]
+    assert params["n_prompts"] >= 20 and len(params["seeds"]) >= 1
+    assert "sys.path.insert(0" in nb.cells[nb.cells.index(cell) + 1].source
+    for c in nb.cells:
+        if c.cell_type == "code":
+            assert c.outputs == [] and c.execution_count is None
+    assert nb.cells[0].cell_type == "markdown" and nb.cells[-1].cell_type == "markdown"
+    assert "## Keys of `results.json`" in nb.cells[-1].source
+
+
+def test_notebook_matches_its_generator():
+    nb = nbformat.read(str(NOTEBOOK_DIR / NOTEBOOK), as_version=4)
+    assert nbformat.writes(_generator().build_nb05()) == nbformat.writes(nb)
+
+
+def test_neutral_prompts_file():
+    from helpers.steering import neutral_prompts
+
+    prompts = neutral_prompts()
+    assert len(prompts) >= 20 and len(set(prompts)) == len(prompts)
+    assert not any(p.startswith("#") for p in prompts)
+
+
+@pytest.mark.notebook
+def test_notebook_runs_quick(notebook_runner, tmp_path):
+    executed = notebook_runner(NOTEBOOK, {"quick": True}, tmp_path)
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["model"] == "smollm2-135m" and results["quick"] is True
+    valence = results["valence"]
+    for key in ("layer", "kind", "alphas", "mean_vader", "ci_low", "ci_high", "spearman_rho", "mean_probe_readout"):
+        assert key in valence
+    n = len(valence["alphas"])
+    assert n == 3 and len(valence["mean_vader"]) == n and len(valence["mean_probe_readout"]) == n
+    assert all(-1 <= v <= 1 for v in valence["mean_vader"])
+    assert valence["spearman_rho"] is None or -1 <= valence["spearman_rho"] <= 1
+    assert {row["layer"] for row in results["layer_sweep"]} and all("spearman_rho" in r for r in results["layer_sweep"])
+    assert {row["kind"] for row in results["kind_comparison"]} == {"mean_diff", "logreg"}
+    fluency = results["fluency"]
+    assert len(fluency["perplexity_by_alpha"]) == n and len(fluency["distinct2_by_alpha"]) == n
+    low, high = fluency["alpha_range_within_1.5x"]
+    assert low <= 0 <= high
+    assert results["arousal"]["alphas"] == [-4.0, 0.0, 4.0] and "arousal_index" in results["arousal"]
+    assert set(results["ablation"]["conditions"]) == {"none", "valence direction", "random direction"}
+    for row in results["ablation"]["conditions"].values():
+        assert "vader_gap" in row and 0 <= row["fresh_probe_cv_accuracy"] <= 1
+    # the direction really is gone from the residual stream under ablation
+    ablated = results["ablation"]["conditions"]["valence direction"]["projection_std_on_direction"]
+    assert ablated < 0.01 * results["ablation"]["conditions"]["none"]["projection_std_on_direction"]
+    for name in ("layer_sweep", "kind_comparison", "valence_dose_response", "fluency", "arousal_dose_response", "ablation"):
+        assert (tmp_path / f"{name}.html").exists()
+    # the widget's handler ran once in quick mode and showed both texts
+    nb = nbformat.read(str(executed), as_version=4)
+    text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+    assert "'unsteered':" in text and "'steered':" in text
