@@ -280,7 +280,7 @@ def parse_label(answer: str) -> str | None:
     return found[0] if len(found) == 1 else None
 
 
-def generate_answers(lm: LM, prompts: Sequence[str], max_new_tokens: int = 5, batch_size: int = 16) -> list[str]:
+def generate_answers(lm: LM, prompts: Sequence[str], max_new_tokens: int = 10, batch_size: int = 16) -> list[str]:
     """Greedy continuations (decoded, special tokens dropped) of each prompt; left-padded batches."""
     import torch
 
@@ -538,6 +538,21 @@ def select_transfer_config(features: dict[str, np.ndarray], y: Sequence[int], fi
     return best["pooling"], best["layer"], table
 
 
+def choose_C_on_validation(X: np.ndarray, y: Sequence[int], fit: np.ndarray, validate: np.ndarray,
+                           Cs: Sequence[float] | None = None) -> tuple[float, dict]:
+    """The logistic C with the best accuracy on ``validate`` rows when fitted on ``fit`` rows
+    (ties: the smaller C, i.e. stronger regularisation); also {C: accuracy}."""
+    from .probes import C_GRID, threads_limited
+
+    y = np.asarray(y).astype(int)
+    scores = {}
+    with threads_limited(1):
+        for C in sorted(Cs or C_GRID):
+            scores[float(C)] = float((_fit_logreg(X[fit], y[fit], C).predict(X[validate]) == y[validate]).mean())
+    best = max(scores, key=lambda C: (scores[C], -C))
+    return best, scores
+
+
 def transfer_figure(table, chosen: tuple[str, int], model_name: str):
     """Validation accuracy (templated, used for the choice) and sentence accuracy (information) per layer."""
     import plotly.graph_objects as go
@@ -621,40 +636,47 @@ def comparison_figure(methods: dict, model_name: str):
                 marker_color="#bdbdbd", hovertemplate="%{x}: peak RSS %{y:.0f} MB<extra></extra>", row=1, col=2)
     fig.add_bar(x=names, y=[methods[n]["seconds_per_100"] for n in names], marker_color=colors, showlegend=False,
                 name="seconds per 100", hovertemplate="%{x}: %{y:.1f} s<extra></extra>", row=1, col=3)
-    fig.add_hline(y=0.5, line_dash="dot", annotation_text="chance", row=1, col=1)
+    fig.add_hline(y=0.5, line_dash="dot", annotation_text="chance", annotation_position="bottom left", row=1, col=1)
     fig.update_yaxes(title_text="accuracy", range=[0, 1], row=1, col=1)
     fig.update_yaxes(title_text="MB", row=1, col=2)
-    fig.update_yaxes(title_text="seconds per 100 texts (1 thread)", row=1, col=3)
+    fig.update_yaxes(title_text="seconds per 100 texts", row=1, col=3)
     fig.update_xaxes(title_text="method", tickangle=35)
     best = best_prompting(methods)
-    fig.update_layout(barmode="group", height=520, legend=dict(orientation="h", y=-0.45),
-                      title=f"{model_name}: probe {methods['probe_in_domain']['accuracy']:.2f} / "
-                            f"{methods['probe_transfer']['accuracy']:.2f} (in-domain / transfer) vs best prompting "
-                            f"{methods[best]['accuracy']:.2f} ({best}), with less memory")
+    fig.update_layout(barmode="group", height=560, margin=dict(t=110), legend=dict(orientation="h", y=-0.45),
+                      title=f"{model_name}: probes {methods['probe_in_domain']['accuracy']:.2f} (in-domain) and "
+                            f"{methods['probe_transfer']['accuracy']:.2f} (transfer) vs best prompting "
+                            f"{methods[best]['accuracy']:.2f} ({best}),<br>with fewer parameters touched and less time")
     return fig
 
 
 def scaling_figure(table: Sequence[dict], measured: dict | None = None):
-    """Probe memory saving vs model size, one marker per probe depth (25/50/75% of the layers)."""
+    """Probe memory saving vs model size, one marker per model and probe depth (25/50/75% of the layers)."""
     import plotly.graph_objects as go
 
+    rows = sorted(table, key=lambda r: r["params_total"])
     fig = go.Figure()
-    for key, label in (("saving_at_25", "probe at 25% depth"), ("saving_at_50", "probe at 50% depth"),
-                       ("saving_at_75", "probe at 75% depth")):
-        fig.add_scatter(x=[r["params_total"] / 1e9 for r in table], y=[r[key] for r in table], mode="lines+markers",
-                        name=label, text=[r["model"] for r in table],
-                        customdata=[[r["embedding_share"], r["n_layers"], r["d_model"]] for r in table],
+    for key, label, symbol in (("saving_at_25", "probe at 25% depth", "triangle-down"),
+                               ("saving_at_50", "probe at 50% depth", "circle"),
+                               ("saving_at_75", "probe at 75% depth", "triangle-up")):
+        fig.add_scatter(x=[r["params_total"] / 1e9 for r in rows], y=[r[key] for r in rows],
+                        mode="markers+text" if key == "saving_at_50" else "markers", marker=dict(symbol=symbol, size=10),
+                        name=label, text=[r["model"] for r in rows],
+                        textposition=["bottom center" if i % 2 == 0 else "top center" for i in range(len(rows))],
+                        textfont=dict(size=9),
+                        customdata=[[r["embedding_share"], r["n_layers"], r["d_model"], "tied" if r["tied"] else "untied"]
+                                    for r in rows],
                         hovertemplate="%{text}: saving %{y:.0%}<br>embedding share %{customdata[0]:.0%}, "
-                                      "%{customdata[1]} layers, d_model %{customdata[2]}<extra>" + label + "</extra>")
+                                      "%{customdata[1]} layers, d_model %{customdata[2]}, %{customdata[3]} "
+                                      "unembedding<extra>" + label + "</extra>")
     if measured:
         fig.add_scatter(x=[measured["params_total"] / 1e9], y=[measured["saving"]], mode="markers",
-                        marker=dict(symbol="star", size=14, color="black"), name=f"measured: {measured['model']}",
+                        marker=dict(symbol="star", size=16, color="black"), name=f"measured: {measured['model']}",
                         hovertemplate=f"{measured['model']}: measured saving %{{y:.0%}}<extra></extra>")
     fig.add_hline(y=0.57, line_dash="dot", annotation_text="paper: 57%")
     fig.update_xaxes(type="log", title_text="model parameters (billions, log scale)")
     fig.update_yaxes(title_text="parameter memory saved by the probe", tickformat=".0%", range=[0, 1])
-    fig.update_layout(title="The saving grows with depth and width: the embedding's share shrinks as models grow",
-                      height=480)
+    fig.update_layout(title="The saving grows with size while the embedding's share falls; "
+                            "past ~7B a mid-depth probe saves half", height=520)
     return fig
 
 

@@ -158,6 +158,14 @@ def test_select_transfer_config_finds_the_informative_layer():
     assert table.set_index(["pooling", "layer"]).loc[("mean", 2), "validation_accuracy"] > 0.9
 
 
+def test_choose_C_on_validation_prefers_regularisation_on_ties():
+    features, y = _synthetic_features()
+    fit = np.arange(len(y)) < 80
+    C, scores = B.choose_C_on_validation(features["mean"][:, 2], y, fit, ~fit, Cs=[1.0, 0.01, 0.1])
+    assert list(scores) == [0.01, 0.1, 1.0] and scores[C] == max(scores.values())
+    assert C == min(c for c, s in scores.items() if s == max(scores.values()))
+
+
 def test_choose_layer_pooling_and_nested_cv():
     features, y = _synthetic_features(good=("last", 1))
     assert B.choose_layer_pooling(features, y, [0, 1, 2, 3])[:2] == ("last", 1)

@@ -83,6 +83,9 @@ def test_notebook_runs_quick(notebook_runner, tmp_path):
     assert 0 < results["memory_saving_fraction"] < 1
     for variant in ("zero_shot", "few_shot"):
         assert 0 <= results["parse_rate"][variant]["parse_rate"] <= 1 and results["parse_rate"][variant]["n"] == 8
+    assert set(results["prompting_above_chance"]) == set(METHODS[:4])
+    for name, above in results["prompting_above_chance"].items():
+        assert above == (methods[name]["ci_low"] > 0.5)
     assert len(results["scaling_table"]) >= 8
     assert results["transfer_probe"]["chosen_by"] == "templated validation"
     assert len(results["in_domain_probe"]["folds"]) == results["n_folds"] == 3
