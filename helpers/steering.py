@@ -1,9 +1,12 @@
 """Steer generation by adding emotion directions to the residual stream, or ablate them.
 
     >>> from helpers.steering import steer, generate
-    >>> probes = load("runs/smollm2-135m/03_layer_probing/probes.npz")
-    >>> with steer(model, probes["valence"], layer=probes["valence"].layer, alpha=4.0):
+    >>> from helpers.probes import quick_probes
+    >>> valence = quick_probes(model, layer=21)[1]     # the valence mean_diff probe at layer 21
+    >>> with steer(model, valence, alpha=3.0):          # layer: the probe's own
     ...     text = generate(model, "I walked into the kitchen and", max_new_tokens=40, seed=0)
+    >>> with steer(model, [valence, arousal], alpha=[3.0, -2.0]) as handle:   # two axes at once
+    ...     ...
 
 ``steer`` adds ``alpha * scale * unit(direction)`` to ``blocks.{layer}.hook_resid_post``
 (a TransformerLens hook point of the bridge) for as long as the ``with`` block lasts; the
@@ -105,7 +108,8 @@ def steering_vectors(model, direction, layer=None, alpha=1.0, scale=None) -> lis
         if isinstance(lay, bool) or not isinstance(lay, (int, np.integer)) or not 0 <= int(lay) < info.n_layers:
             raise ValueError(f"layer {lay!r} is out of range: {info.name} has layers 0..{info.n_layers - 1}.")
         if unit.shape[0] != info.d_model:
-            raise ValueError(f"direction[{i}] has width {unit.shape[0]}, the model's residual stream {info.d_model}.")
+            raise ValueError(f"direction[{i}] has width {unit.shape[0]}, the model's residual stream {info.d_model} "
+                             "(a probe on another hook, e.g. attn_v, cannot be added to the residual stream).")
         if not np.isfinite(float(a)):
             raise ValueError(f"alpha {a!r} is not a finite number.")
         result.append(SteeringVector(unit, std, int(lay), float(a), name))
@@ -652,35 +656,45 @@ class Continuations:
         df["text"] = [self.texts[key] for key in df.pop("_key")]
         return df
 
-    def score(self, model, df, readers: dict | None = None, perplexity: bool = True):
+    def score(self, model, df, readers: dict | None = None, perplexity: bool = True, model_rows=None):
         """Add judge columns: vader, distinct2, arousal_index, high_rate, low_rate, exclaims,
         perplexity (under the unsteered model, given the prompt) and ``readout_<axis>`` for each
-        reader probe (its read-out of prompt + continuation, unsteered model, no cache)."""
+        reader probe (its read-out of prompt + continuation, unsteered model, no cache).
+
+        ``model_rows`` (boolean mask over ``df``): compute the model-based columns (perplexity,
+        read-outs: a forward pass per text) only for these rows; the others get NaN there.
+        """
         from . import judges
         from .probes import readout
 
         readers = readers or {}
-        wanted = {"vader", "distinct2", "arousal_index", "high_rate", "low_rate", "exclaims"}
-        wanted |= {"perplexity"} if perplexity else set()
-        wanted |= {f"readout_{axis}" for axis in readers}
-        pairs = list(dict.fromkeys(zip(df["prompt"], df["text"])))
-        todo = [pair for pair in pairs if not wanted <= set(self.scores.get(pair, {}))]
-        if todo:
-            texts = [text for _, text in todo]
-            arousal = judges.arousal_scores(texts)
-            columns = {"vader": judges.vader(texts), "distinct2": judges.distinct_n(texts, 2), **arousal}
-            if perplexity:
-                columns["perplexity"] = judges.perplexity(model, [p for p, _ in todo], texts,
-                                                          chat=self.settings["chat"])
-            full = [p + t for p, t in todo]
-            for axis, probe in readers.items():
-                columns[f"readout_{axis}"] = readout(model, probe, full, cache=False)
-            for i, pair in enumerate(todo):
+        cheap = {"vader", "distinct2", "arousal_index", "high_rate", "low_rate", "exclaims"}
+        heavy = ({"perplexity"} if perplexity else set()) | {f"readout_{axis}" for axis in readers}
+        all_pairs = list(zip(df["prompt"], df["text"]))
+        mask = np.ones(len(df), dtype=bool) if model_rows is None else np.asarray(model_rows, dtype=bool)
+        heavy_pairs = set(pair for pair, m in zip(all_pairs, mask) if m)
+        pairs = list(dict.fromkeys(all_pairs))
+        todo_cheap = [pair for pair in pairs if not cheap <= set(self.scores.get(pair, {}))]
+        if todo_cheap:
+            texts = [text for _, text in todo_cheap]
+            columns = {"vader": judges.vader(texts), "distinct2": judges.distinct_n(texts, 2),
+                       **judges.arousal_scores(texts)}
+            for i, pair in enumerate(todo_cheap):
                 self.scores.setdefault(pair, {}).update({name: float(values[i]) for name, values in columns.items()})
+        for name in sorted(heavy):
+            todo = [pair for pair in pairs if pair in heavy_pairs and name not in self.scores[pair]]
+            if not todo:
+                continue
+            if name == "perplexity":
+                values = judges.perplexity(model, [p for p, _ in todo], [t for _, t in todo], chat=self.settings["chat"])
+            else:
+                values = readout(model, readers[name[len("readout_"):]], [p + t for p, t in todo], cache=False)
+            for pair, value in zip(todo, values):
+                self.scores[pair][name] = float(value)
         out = df.copy()
-        names = sorted({name for pair in pairs for name in self.scores[pair]})
-        for name in names:
-            out[name] = [self.scores[pair].get(name, np.nan) for pair in zip(df["prompt"], df["text"])]
+        for name in sorted(cheap | heavy):
+            out[name] = [self.scores[pair].get(name, np.nan) if (name in cheap or m) else np.nan
+                         for pair, m in zip(all_pairs, mask)]
         return out
 
 
@@ -729,15 +743,37 @@ def response_stats(df, metric: str = "vader") -> dict:
             "alphas": [float(a) for a in means.index], "means": [float(m) for m in means.values]}
 
 
-def rank_by_response(stats_rows: Sequence[dict], key: str) -> dict:
-    """The row with the highest Spearman rho (NaN last), ties broken by the larger VADER gap."""
+def direction_accuracy(probe) -> float:
+    """How well the direction's own probe separates its training classes (CV accuracy for
+    logreg, else training accuracy of the read-out along the direction)."""
+    metrics = getattr(probe, "metrics", {}) or {}
+    return float(metrics.get("cv_accuracy", metrics.get("train_accuracy", float("nan"))))
+
+
+def rank_by_response(stats_rows: Sequence[dict], key: str, max_perplexity_ratio: float = 2.0,
+                     min_direction_accuracy: float = 0.7) -> dict:
+    """The best row: highest Spearman rho (NaN last), ties broken by the larger VADER gap,
+    among the ELIGIBLE rows (all rows when none is): perplexity ratio <= ``max_perplexity_ratio``
+    at both extreme alphas (the text stays fluent) and ``direction_accuracy`` >=
+    ``min_direction_accuracy`` (the direction does read the axis). Marks rows with ``eligible``."""
+    if not stats_rows:
+        raise ValueError(f"No rows to choose the best {key} from.")
+
+    def eligible(row) -> bool:
+        ratios = [row.get("perplexity_ratio_at_min_alpha", 1.0), row.get("perplexity_ratio_at_max_alpha", 1.0)]
+        accuracy = row.get("direction_accuracy", 1.0)
+        return (all(r is not None and r <= max_perplexity_ratio for r in ratios)
+                and (accuracy is None or not np.isfinite(accuracy) or accuracy >= min_direction_accuracy))
+
+    for row in stats_rows:
+        row["eligible"] = bool(eligible(row))
+    pool = [row for row in stats_rows if row["eligible"]] or list(stats_rows)
+
     def score(row):
         rho = row.get("spearman_rho")
         rho = -2.0 if rho is None or not np.isfinite(rho) else rho
         return (round(rho, 6), row.get("gap", 0.0))
-    if not stats_rows:
-        raise ValueError(f"No rows to choose the best {key} from.")
-    return max(stats_rows, key=score)
+    return max(pool, key=score)
 
 
 def geometric_mean_ratio(df, metric: str = "perplexity") -> dict[float, float]:

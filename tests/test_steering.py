@@ -114,8 +114,6 @@ def test_raw_vector_needs_a_layer_and_is_scaled(smol, valence):
     assert np.linalg.norm(unit.vector) == pytest.approx(2.0, rel=1e-5)
 
 
-@pytest.mark.xfail(reason="known open bug (issue #7): with the quick probe this test trains (train accuracy 0.59), "
-                          "alpha +/-4 moved VADER by 0.20 < 0.3 in the last full run", strict=False)
 def test_valence_direction_moves_vader_far_more_than_a_random_direction(smol, valence):
     from helpers.judges import vader
 
@@ -139,7 +137,6 @@ def test_valence_direction_moves_vader_far_more_than_a_random_direction(smol, va
     assert abs(gap("random")) < 0.5 * gap("valence")
 
 
-@pytest.mark.xfail(reason="known open bug (issue #7): the ablated projection stayed large in the last full run", strict=False)
 def test_ablation_removes_the_direction_from_the_residual_stream(smol, valence):
     from helpers import collect
 

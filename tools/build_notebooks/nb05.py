@@ -56,7 +56,7 @@ temperature = 0.8                      # sampling temperature (top-k 50, top-p 0
 positions = "all"                      # where the vector is added: all | prompt | new
 chat = False                           # False: raw continuation; True: prompt as a chat message
 n_train_prompts = 800                  # dataset prompts per axis the directions are trained on
-ablation_prompts = 16                  # positive and negative prompts each in the ablation check
+ablation_prompts = 24                  # positive and negative prompts each in the ablation check
 ablation_eval = 400                    # held-out prompts for probe accuracy under ablation
 batch_size = 32                        # continuations generated together
 widget_prompt = "I walked into the kitchen and"
@@ -126,8 +126,12 @@ print(f"{len(prompts)} neutral prompts, e.g. {prompts[:3]}")"""),
 
 The `sweep_kind` valence direction at every swept layer, over `sweep_alphas`, on the first
 `sweep_prompts` prompts with the first seed. Per layer: Spearman rho between alpha and the mean
-VADER score, the VADER gap between the largest and the smallest alpha, the OLS slope, and the
-perplexity ratio at the extremes. The **best layer** has the highest rho, ties broken by the gap."""),
+VADER score, the VADER gap between the largest and the smallest alpha, the OLS slope, the
+perplexity ratio at the extremes, and `direction_accuracy` (how well the direction separates its
+own training prompts). The **best layer** has the highest rho, ties broken by the gap, among the
+*eligible* layers: perplexity within 2x at both extremes (fluent) and direction accuracy >= 0.7
+(the direction does read valence; early layers' last token does not carry it yet, and a
+direction that steers without reading valence would make the ablation check meaningless)."""),
     ("code", """t0 = time.time()
 conditions = [c for layer in layers for c in S.steered(model, directions[("valence", sweep_kind, layer)], sweep_alphas, "layer_sweep")]
 sweep_df = store.score(model, store.run(model, conditions, sweep_set, seeds[:1], progress=True))
@@ -135,6 +139,7 @@ layer_rows = []
 for layer, group in sweep_df.groupby("layer"):
     ratios = S.geometric_mean_ratio(group)
     layer_rows.append({"layer": int(layer), "kind": sweep_kind, **S.response_stats(group),
+                       "direction_accuracy": S.direction_accuracy(directions[("valence", sweep_kind, layer)]),
                        "perplexity_ratio_at_min_alpha": ratios[min(ratios)], "perplexity_ratio_at_max_alpha": ratios[max(ratios)]})
 best_layer = int(main_layer if main_layer is not None else S.rank_by_response(layer_rows, "layer")["layer"])
 seconds["layer_sweep"] = time.time() - t0
@@ -148,7 +153,8 @@ fig.show()"""),
     ("md", """## Which direction kind gives the cleanest dose-response?
 
 Every kind at the best layer, same alphas, prompts and seed. Cleanest = highest Spearman rho,
-ties broken by the VADER gap. The main grid below uses the cleanest kind."""),
+ties broken by the VADER gap, among eligible kinds (same rule as for layers). The main grid
+below uses the cleanest kind."""),
     ("code", """t0 = time.time()
 conditions = [c for kind in kinds if ("valence", kind, best_layer) in directions
               for c in S.steered(model, directions[("valence", kind, best_layer)], sweep_alphas, "kind_comparison")]
@@ -157,6 +163,7 @@ kind_rows = []
 for kind, group in kind_df.groupby("kind"):
     ratios = S.geometric_mean_ratio(group)
     kind_rows.append({"kind": kind, "layer": best_layer, **S.response_stats(group),
+                      "direction_accuracy": S.direction_accuracy(directions[("valence", kind, best_layer)]),
                       "projection_std": directions[("valence", kind, best_layer)].projection_std,
                       "perplexity_ratio_at_min_alpha": ratios[min(ratios)], "perplexity_ratio_at_max_alpha": ratios[max(ratios)]})
 best_kind = main_kind or S.rank_by_response(kind_rows, "kind")["kind"]
@@ -172,11 +179,12 @@ print(f"main grid: layer {best_layer}, kind {best_kind}")"""),
 
 The best (layer, kind) over the full `alphas` grid, on `n_prompts` neutral prompts x `seeds`.
 Left: VADER of each continuation (grey points; hover for the text) with the mean and its 95%
-t-interval per alpha. Right: the reader probe's read-out of prompt + continuation."""),
+t-interval per alpha. Right: the reader probe's read-out of prompt + continuation. Perplexity
+and read-outs (a forward pass per text) are computed for the first seed's continuations."""),
     ("code", """t0 = time.time()
 probe = directions[("valence", best_kind, best_layer)]
-main_df = main_store.score(model, main_store.run(model, S.steered(model, probe, alphas, "valence"), prompts[:n_prompts], seeds,
-                                                 progress=True), readers={"valence": readers["valence"]})
+main_df = main_store.run(model, S.steered(model, probe, alphas, "valence"), prompts[:n_prompts], seeds, progress=True)
+main_df = main_store.score(model, main_df, readers={"valence": readers["valence"]}, model_rows=main_df["seed"] == seeds[0])
 main_table = S.dose_table(main_df, ["vader", "readout_valence", "perplexity", "distinct2"])
 main_stats = S.response_stats(main_df)
 seconds["valence_grid"] = time.time() - t0
@@ -296,16 +304,18 @@ print(f"saved {out / 'results.json'}; rho {main_stats['spearman_rho']:.3f}; {tim
   `torch_threads`, `directions_note` (where the directions came from), `readers` (the probes that
   score texts: `kind`, `layer`, `hook`, `pooling` per axis).
 - `valence`: the main dose-response: `layer`, `kind`, `projection_std` (the std unit of alpha),
-  `alphas`, `mean_vader`, `ci_low`, `ci_high` (95% t-interval of the mean VADER per alpha),
+  `alphas`, `mean_vader`, `ci_low`, `ci_high` (95% t-interval of the mean VADER per alpha, over
+  prompts x seeds),
   `spearman_rho` (alpha vs mean VADER), `slope` (VADER per std), `vader_gap` (max alpha - min
   alpha), `goal_rho` (0.9), `goal_met`, `mean_probe_readout` (reader's mean read-out per alpha),
   `probe_readout` (`mean`, `ci_low`, `ci_high`), `n_per_alpha`.
 - `layer_sweep`: one row per layer: `layer`, `kind`, `spearman_rho`, `slope`, `gap`, `alphas`, `means`
-  (mean VADER per alpha), `perplexity_ratio_at_min_alpha`, `perplexity_ratio_at_max_alpha`.
+  (mean VADER per alpha), `direction_accuracy`, `perplexity_ratio_at_min_alpha`,
+  `perplexity_ratio_at_max_alpha`, `eligible` (fluent and readable: see the layer section).
 - `kind_comparison`: one row per kind at the best layer, same fields plus `projection_std`.
-- `fluency`: `alphas`, `perplexity_by_alpha` (arithmetic mean), `perplexity_ratio_by_alpha`
+- `fluency`: `alphas`, `perplexity_by_alpha` (arithmetic mean, first seed), `perplexity_ratio_by_alpha`
   (geometric mean / the unsteered one), `distinct2_by_alpha`, `alpha_range_within_1.5x`
-  ([low, high]), `examples` (texts at the edges).
+  ([low, high]: the contiguous range around 0 with ratio <= 1.5), `examples` (texts at the edges).
 - `arousal`: `layer`, `kind`, `alphas`, per metric (`arousal_index`, `exclaims`, `vader`,
   `readout_arousal`) a curve `{mean, ci_low, ci_high}`, `spearman_rho` per metric, `proxy`.
 - `ablation`: `layer`, `n_eval`, `n_prompts_per_class`, `conditions` (`none`, `valence direction`,
