@@ -395,6 +395,9 @@ def measure(method: str, model_name: str, texts: Sequence[str], *, probe=None,
             timeout: float = 1800) -> dict:
     """Peak RSS, parameter bytes and wall time of one method in a fresh Python process.
 
+    ``model_name``: an offline model (``"smollm2-135m"``, ``"gemma3-270m"``), a ``.gguf`` path or a
+    local Hugging Face folder with ``model.safetensors`` (hub names are not supported here).
+
     method "prompt": the full model (all layers, final norm, unembedding) scores ``texts``
     with the zero-shot prompt, or few-shot with ``examples``, plus the three content-free
     prompts of calibration (timed apart: ``calibration_seconds``). method "probe": the model truncated after ``probe.layer``
