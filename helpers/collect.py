@@ -7,8 +7,10 @@
 Hooks are TransformerLens hook points of the bridge (a thin map, below). The forward pass
 stops right after the last requested layer, so neither the final norm nor the unembedding
 is ever computed, and pooling happens inside the hook so only pooled vectors are kept.
-Batches are right-padded (causal attention keeps pads invisible to real tokens) and sorted
-by length; a prompt gives the same vector alone or inside a padded batch.
+A token prefix shared by several prompts (a template's words before the adjective) runs
+once and its key/value cache serves them all. Batches are right-padded (causal attention
+keeps pads invisible to real tokens) and sorted by length; a prompt gives the same vector
+alone or inside a padded batch.
 """
 from __future__ import annotations
 
@@ -30,6 +32,7 @@ HOOKS: dict[str, str] = {
 }
 POOLINGS = ("last", "mean", "max", "word")
 CHUNK_PROMPTS = 256  # rows per cache chunk: the unit of resumption
+CHUNK_LAYOUT = "token-order-v2"  # how prompts are ordered into chunks; part of the cache key
 
 
 class _StopForward(Exception):
@@ -127,22 +130,24 @@ def _validate(model, prompts, hook_specs, layers, words, batch_size) -> list[int
 
 def collect(model, prompts: Sequence[str], hook: str = "resid_post", pooling: str = "last",
             layers: Sequence[int] | None = None, words: Sequence[str] | None = None,
-            batch_size: int = 32, cache: bool = True, progress: bool | None = None) -> np.ndarray:
+            batch_size: int = 32, cache: bool = True, progress: bool | None = None,
+            share_prefixes: bool = True) -> np.ndarray:
     """Pooled activations, float32 array ``[len(prompts), len(layers), width]``.
 
     hook: ``"resid_post"`` | ``"attn_v"`` | ``"attn_out"`` | ``"mlp_out"`` (see ``HOOKS``).
     pooling: ``"last"`` token | ``"mean"`` / ``"max"`` over the prompt's tokens (BOS
     excluded) | ``"word"``: mean over the tokens of ``words[i]`` inside ``prompts[i]``.
     layers: indices, or None for all. cache: read/write ``cache/activations/``.
+    share_prefixes: run a token prefix shared by several prompts once (same numbers, less work).
     """
-    return collect_many(model, prompts, [(hook, pooling)], layers=layers, words=words,
-                        batch_size=batch_size, cache=cache, progress=progress)[(hook, pooling)]
+    return collect_many(model, prompts, [(hook, pooling)], layers=layers, words=words, batch_size=batch_size,
+                        cache=cache, progress=progress, share_prefixes=share_prefixes)[(hook, pooling)]
 
 
 def collect_many(model, prompts: Sequence[str], specs: Sequence[tuple[str, str]],
                  layers: Sequence[int] | None = None, words: Sequence[str] | None = None,
-                 batch_size: int = 32, cache: bool = True, progress: bool | None = None
-                 ) -> dict[tuple[str, str], np.ndarray]:
+                 batch_size: int = 32, cache: bool = True, progress: bool | None = None,
+                 share_prefixes: bool = True) -> dict[tuple[str, str], np.ndarray]:
     """Like ``collect`` for several (hook, pooling) pairs from ONE forward pass per batch."""
     specs = [tuple(spec) for spec in specs]
     if not specs:
@@ -153,13 +158,14 @@ def collect_many(model, prompts: Sequence[str], specs: Sequence[tuple[str, str]]
     words_key = None if words is None else [list(w) if isinstance(w, tuple) else w for w in words]
     stores = {}
     for hook, pooling in specs:
-        key = content_key({"weights": info.weights_id, "bos": info.prepend_bos, "hook": hook, "pooling": pooling,
+        key = content_key({"layout": CHUNK_LAYOUT, "weights": info.weights_id, "bos": info.prepend_bos, "hook": hook, "pooling": pooling,
                            "layers": layer_list, "prompts": prompts,
                            "words": words_key if pooling == "word" else None})
         stores[(hook, pooling)] = ChunkStore(key)
 
     encoded = encode_many(model, prompts, words)
-    order = sorted(range(len(prompts)), key=lambda i: (len(encoded[i].ids), i))  # little padding per batch
+    # Token order puts prompts sharing a prefix into one chunk (see _run_chunk); chunks are stored in it.
+    order = sorted(range(len(prompts)), key=lambda i: (encoded[i].ids, i))
     chunks = [order[start:start + CHUNK_PROMPTS] for start in range(0, len(order), CHUNK_PROMPTS)]
 
     results: dict[tuple[str, str], list] = {spec: [None] * len(chunks) for spec in specs}
@@ -192,7 +198,8 @@ def collect_many(model, prompts: Sequence[str], specs: Sequence[tuple[str, str]]
         try:
             for index in todo:
                 chunk = chunks[index]
-                arrays = _run_chunk(model, [encoded[i] for i in chunk], specs, layer_list, batch_size, bar)
+                arrays = _run_chunk(model, [encoded[i] for i in chunk], specs, layer_list, batch_size, bar,
+                                    share_prefixes=share_prefixes)
                 for spec, array in arrays.items():
                     if results[spec][index] is None:
                         results[spec][index] = array
@@ -225,61 +232,235 @@ def _load_any_width(store: ChunkStore, index: int, rows: int, n_layers: int) -> 
     return store.load(index, (rows, n_layers, header_shape[2]))
 
 
-def _run_chunk(model, items: list[Encoded], specs, layer_list, batch_size, bar) -> dict:
+MIN_SHARED_PREFIX = 1  # tokens: any shared prefix saves work, and pass A is one wide forward anyway
+
+
+def shared_prefix_lengths(ids_list: Sequence[Sequence[int]]) -> list[int]:
+    """Per sequence, the length of the prefix it will take from a shared key/value cache.
+
+    ``ids_list`` is sorted lexicographically, so a sequence's longest prefix shared with any
+    other is the one it shares with a neighbour. Every sequence keeps at least one token of
+    its own (its last token is computed, not cached); prefixes used by one sequence only, or
+    shorter than ``MIN_SHARED_PREFIX``, are not shared (0).
+    """
+    def common(a, b) -> int:
+        n = 0
+        for x, y in zip(a, b):
+            if x != y:
+                break
+            n += 1
+        return n
+
+    n = len(ids_list)
+    lengths = []
+    for i, ids in enumerate(ids_list):
+        shared = max(common(ids, ids_list[i - 1]) if i > 0 else 0, common(ids, ids_list[i + 1]) if i + 1 < n else 0)
+        shared = min(shared, len(ids) - 1)
+        lengths.append(shared if shared >= MIN_SHARED_PREFIX else 0)
+    users: dict[tuple, int] = {}
+    for ids, length in zip(ids_list, lengths):
+        if length:
+            users[tuple(ids[:length])] = users.get(tuple(ids[:length]), 0) + 1
+    return [length if length and users[tuple(ids[:length])] > 1 else 0 for ids, length in zip(ids_list, lengths)]
+
+
+def tokens_computed(model, prompts: Sequence[str]) -> tuple[int, int]:
+    """(real tokens, tokens ``collect`` actually runs through the model) for ``prompts``."""
+    encoded = encode_many(model, prompts)
+    ids_list = sorted(item.ids for item in encoded)
+    real = sum(len(ids) for ids in ids_list)
+    computed = 0
+    for start in range(0, len(ids_list), CHUNK_PROMPTS):
+        part = ids_list[start:start + CHUNK_PROMPTS]
+        lengths = shared_prefix_lengths(part)
+        computed += sum(len(ids) - k for ids, k in zip(part, lengths))
+        computed += sum(len(p) for p in {tuple(ids[:k]) for ids, k in zip(part, lengths) if k})
+    return real, computed
+
+
+def _run_chunk(model, items: list[Encoded], specs, layer_list, batch_size, bar, share_prefixes: bool = True) -> dict:
+    """Pooled activations of ``items`` (sorted by token ids), one array per spec.
+
+    Prompts made from templates share long token prefixes ("After the meeting, Bob was").
+    Each distinct shared prefix runs once (pass A); the rest of every prompt then runs
+    against the keys/values its prefix left (pass B), and the prefix's activations are
+    glued back in front of the rest's before pooling. The numbers equal running each
+    prompt whole (tested); the model runs far fewer tokens, in few wide forward passes
+    (on a CPU a pass costs a weight read however few its tokens).
+    """
     import torch
 
     device = next(model.original_model.parameters()).device
-    pad_id = model.tokenizer.pad_token_id
-    out: dict = {spec: [] for spec in specs}
-    hooks_by_kind: dict[str, list[str]] = {}
+    kinds: dict[str, list[str]] = {}
     for hook, pooling in specs:
-        hooks_by_kind.setdefault(hook, []).append(pooling)
-    layer_slot = {layer: slot for slot, layer in enumerate(layer_list)}
-    n_captures = len(hooks_by_kind) * len(layer_list)
+        kinds.setdefault(hook, []).append(pooling)
+    prefix_len = shared_prefix_lengths([item.ids for item in items]) if share_prefixes else [0] * len(items)
+    token_budget = batch_size * max(len(item.ids) for item in items)  # what `batch_size` whole prompts hold
+    bank = _run_prefixes(model, items, prefix_len, kinds, layer_list, token_budget, device)
 
-    for start in range(0, len(items), batch_size):
-        batch = items[start:start + batch_size]
-        length = max(len(item.ids) for item in batch)
-        ids = torch.full((len(batch), length), pad_id, dtype=torch.long)
-        mask = torch.zeros((len(batch), length), dtype=torch.long)
-        content = torch.zeros((len(batch), length), dtype=torch.bool)  # real tokens minus BOS
-        word = torch.zeros((len(batch), length), dtype=torch.bool)
-        for row, item in enumerate(batch):
-            ids[row, :len(item.ids)] = torch.tensor(item.ids)
-            mask[row, :len(item.ids)] = 1
-            content[row, item.first_content:len(item.ids)] = True
+    layer_slot = {layer: slot for slot, layer in enumerate(layer_list)}
+    n_captures = len(kinds) * len(layer_list)
+    pad_id = _pad_id(model)
+    out: dict = {}
+    plan = sorted(range(len(items)), key=lambda i: (len(items[i].ids) - prefix_len[i], i))
+    batches: list[list[int]] = []
+    for i in plan:  # sorted by rest length, so the batch's last row is its widest
+        rest = len(items[i].ids) - prefix_len[i]
+        if batches and (len(batches[-1]) + 1) * rest <= token_budget and len(batches[-1]) < 4 * batch_size:
+            batches[-1].append(i)
+        else:
+            batches.append([i])
+    for batch in batches:
+        cached = max(prefix_len[i] for i in batch)  # cache slots: prefix tokens, then masked filler
+        rests = [items[i].ids[prefix_len[i]:] for i in batch]
+        width = max(len(r) for r in rests)
+        ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
+        positions = torch.zeros((len(batch), width), dtype=torch.long)
+        mask = torch.zeros((len(batch), cached + width), dtype=torch.long)
+        content = torch.zeros((len(batch), cached + width), dtype=torch.bool)  # real tokens minus BOS
+        word = torch.zeros((len(batch), cached + width), dtype=torch.bool)
+        last = torch.zeros(len(batch), dtype=torch.long)
+        for row, i in enumerate(batch):
+            item, shared = items[i], prefix_len[i]
+
+            def slot(position: int) -> int:  # token position in the prompt -> column of [cache slots | rest]
+                return position if position < shared else cached + position - shared
+
+            ids[row, :len(rests[row])] = torch.tensor(rests[row])
+            positions[row] = shared + torch.arange(width)
+            mask[row, :shared] = 1
+            mask[row, cached:cached + len(rests[row])] = 1
+            content[row, [slot(j) for j in range(item.first_content, len(item.ids))]] = True
             if item.word_tokens:
-                word[row, item.word_tokens] = True
-        last = torch.tensor([len(item.ids) - 1 for item in batch])
-        ids, mask, content, word, last = (t.to(device) for t in (ids, mask, content, word, last))
+                word[row, [slot(j) for j in item.word_tokens]] = True
+            last[row] = slot(len(item.ids) - 1)
+        ids, positions, mask, content, word, last = (t.to(device) for t in (ids, positions, mask, content, word, last))
+        kwargs: dict = {}
+        prefix_acts: dict = {}
+        if cached:
+            rows = torch.tensor([bank["row"].get(tuple(items[i].ids[:prefix_len[i]]), bank["empty"]) for i in batch],
+                                device=device)
+            cache = _new_cache(model.original_model.config)
+            for layer, (keys, values) in enumerate(bank["kv"]):
+                cache.update(keys.index_select(0, rows)[:, :, :cached], values.index_select(0, rows)[:, :, :cached], layer)
+            kwargs = {"past_key_values": cache, "use_cache": True, "position_ids": positions}
+            prefix_acts = {key: value.index_select(0, rows)[:, :cached] for key, value in bank["acts"].items()}
         buffers: dict = {spec: [None] * len(layer_list) for spec in specs}
         fired = [0]
 
         def make_hook(kind: str, layer: int):
             def capture(activation, hook):
                 act = activation.reshape(activation.shape[0], activation.shape[1], -1)
-                for pooling in hooks_by_kind[kind]:
+                if cached:
+                    act = torch.cat([prefix_acts[(kind, layer)], act], dim=1)
+                for pooling in kinds[kind]:
                     buffers[(kind, pooling)][layer_slot[layer]] = _pool(act, pooling, last, content, word)
                 fired[0] += 1
                 if fired[0] == n_captures:
                     raise _StopForward
             return capture
 
-        fwd_hooks = [(HOOKS[kind].format(layer=layer), make_hook(kind, layer))
-                     for kind in hooks_by_kind for layer in layer_list]
+        fwd_hooks = [(HOOKS[kind].format(layer=layer), make_hook(kind, layer)) for kind in kinds for layer in layer_list]
         with torch.inference_mode():
             try:
                 with model.hooks(fwd_hooks=fwd_hooks):
-                    model(ids, attention_mask=mask, return_type=None)
+                    model(ids, attention_mask=mask, return_type=None, **kwargs)
             except _StopForward:
                 pass
         if fired[0] != n_captures:
             raise RuntimeError(f"Only {fired[0]} of {n_captures} hooks fired; the model's hook names differ "
                                f"from {sorted(HOOKS.values())}.")
+        where = np.asarray(batch)
         for spec in specs:
-            out[spec].append(torch.stack(buffers[spec], dim=1).float().cpu().numpy())
+            values = torch.stack(buffers[spec], dim=1).float().cpu().numpy()
+            if spec not in out:
+                out[spec] = np.empty((len(items),) + values.shape[1:], dtype=np.float32)
+            out[spec][where] = values
         bar.update(len(batch))
-    return {spec: np.concatenate(parts, axis=0).astype(np.float32, copy=False) for spec, parts in out.items()}
+    return out
+
+
+def _pad_id(model) -> int:
+    return model.tokenizer.pad_token_id if model.tokenizer.pad_token_id is not None else 0
+
+
+def _run_prefixes(model, items, prefix_len, kinds, layer_list, token_budget, device) -> dict:
+    """Pass A: run each distinct shared prefix once, right-padded in wide batches.
+
+    Returns ``row`` (prefix -> row), ``kv`` (per layer up to the last requested one, keys and
+    values ``[n_prefixes + 1, heads, width, d_head]``), ``acts`` ((kind, layer) -> activations
+    ``[n_prefixes + 1, width, ...]``); the extra last row, ``empty``, is zeros for prompts
+    with no shared prefix (their cache slots are masked out anyway).
+    """
+    import torch
+
+    prefixes = sorted({tuple(item.ids[:k]) for item, k in zip(items, prefix_len) if k}, key=lambda p: (len(p), p))
+    if not prefixes:
+        return {"row": {}, "empty": 0, "kv": [], "acts": {}}
+    last_layer = max(layer_list)
+    width = len(prefixes[-1])
+    kv_parts: list = []
+    act_parts: dict = {}
+    batches: list[list[tuple]] = []
+    for prefix in prefixes:
+        if batches and (len(batches[-1]) + 1) * len(prefix) <= token_budget:
+            batches[-1].append(prefix)
+        else:
+            batches.append([prefix])
+
+    def widen(tensor, dim):  # pad the position axis to the widest prefix with zeros (masked later)
+        missing = width - tensor.shape[dim]
+        if not missing:
+            return tensor
+        shape = list(tensor.shape)
+        shape[dim] = missing
+        return torch.cat([tensor, tensor.new_zeros(shape)], dim=dim)
+
+    for batch in batches:
+        batch_width = len(batch[-1])
+        ids = torch.full((len(batch), batch_width), _pad_id(model), dtype=torch.long)
+        mask = torch.zeros((len(batch), batch_width), dtype=torch.long)
+        for row, prefix in enumerate(batch):
+            ids[row, :len(prefix)] = torch.tensor(prefix)
+            mask[row, :len(prefix)] = 1
+        cache = _new_cache(model.original_model.config)
+        captured: dict = {}
+
+        def keep(kind: str, layer: int):
+            def capture(activation, hook):
+                captured[(kind, layer)] = activation.reshape(activation.shape[0], activation.shape[1], -1)
+            return capture
+
+        def stop(activation, hook):  # block `last_layer` has written its keys/values: nothing more needed
+            raise _StopForward
+
+        fwd_hooks = [(HOOKS[kind].format(layer=layer), keep(kind, layer)) for kind in kinds for layer in layer_list]
+        fwd_hooks.append((HOOKS["resid_post"].format(layer=last_layer), stop))
+        with torch.inference_mode():
+            try:
+                with model.hooks(fwd_hooks=fwd_hooks):
+                    model(ids.to(device), attention_mask=mask.to(device), return_type=None,
+                          past_key_values=cache, use_cache=True)
+            except _StopForward:
+                pass
+        kv_parts.append([(widen(layer.keys, 2), widen(layer.values, 2)) for layer in cache.layers[:last_layer + 1]])
+        for key, value in captured.items():
+            act_parts.setdefault(key, []).append(widen(value, 1))
+
+    def with_empty_row(parts):
+        stacked = torch.cat(parts)
+        return torch.cat([stacked, stacked.new_zeros((1,) + stacked.shape[1:])])
+
+    return {"row": {prefix: row for row, prefix in enumerate(prefixes)}, "empty": len(prefixes),
+            "kv": [(with_empty_row([part[layer][0] for part in kv_parts]),
+                    with_empty_row([part[layer][1] for part in kv_parts])) for layer in range(last_layer + 1)],
+            "acts": {key: with_empty_row(parts) for key, parts in act_parts.items()}}
+
+
+def _new_cache(config):
+    from transformers import DynamicCache
+
+    return DynamicCache(config=config)
 
 
 def _pool(act, pooling: str, last, content, word):

@@ -83,10 +83,11 @@ def test_padding_invariance(smol, tmp_cache):
     np.testing.assert_allclose(alone, together, atol=1e-4, rtol=1e-4)
 
 
-@pytest.mark.parametrize("hook, tl_name", [("resid_post", "blocks.{l}.hook_resid_post"),
-                                            ("attn_v", "blocks.{l}.attn.hook_v"),
-                                            ("attn_out", "blocks.{l}.hook_attn_out"),
-                                            ("mlp_out", "blocks.{l}.hook_mlp_out")])
+HOOK_NAMES = {"resid_post": "blocks.{l}.hook_resid_post", "attn_v": "blocks.{l}.attn.hook_v",
+              "attn_out": "blocks.{l}.hook_attn_out", "mlp_out": "blocks.{l}.hook_mlp_out"}
+
+
+@pytest.mark.parametrize("hook, tl_name", list(HOOK_NAMES.items()))
 def test_every_pooling_against_hand_computation(smol, tmp_cache, hook, tl_name):
     layers = [0, 7, 15]
     out = collect_many(smol, PROMPTS, [(hook, p) for p in ("last", "mean", "max", "word")],
@@ -101,6 +102,50 @@ def test_every_pooling_against_hand_computation(smol, tmp_cache, hook, tl_name):
             np.testing.assert_allclose(out[(hook, "word")][i, slot], act[word_positions].mean(0), atol=1e-4, rtol=1e-4)
     if hook == "attn_v":  # value vectors of all KV heads, concatenated
         assert out[(hook, "last")].shape[-1] == smol.cfg.n_key_value_heads * smol.cfg.d_head
+
+
+# Templated prompts: several share long token prefixes, with words of different token lengths
+# after them, plus one prompt with nothing to share.
+TEMPLATED = [f"After the long meeting with her manager, {name} was {adj}, so {name}"
+             for name in ("Bob", "Alice") for adj in ("happy", "unflappable", "sad")]
+TEMPLATED += ["In her diary, Priya wrote that she was furious, and", "Mei"]
+TEMPLATED_WORDS = ["happy", "unflappable", "sad"] * 2 + ["furious", "Mei"]
+
+
+def test_templated_prompts_share_their_prefixes(smol):
+    real, computed = collect_module.tokens_computed(smol, TEMPLATED)
+    assert computed < 0.65 * real  # the shared part ran once per name, not once per prompt
+    assert collect_module.tokens_computed(smol, ["Bob is here"]) == (3, 3)
+
+
+@pytest.mark.parametrize("model_name", ["smollm2-135m", "gemma3-270m"])
+def test_shared_prefixes_give_the_same_numbers_as_whole_prompts(smol, tmp_cache, model_name):
+    """Every hook and pooling, with prefix batches and rest batches split by a small batch size,
+    against a hand computation on each prompt run whole (Gemma: BOS, sliding-window cache)."""
+    from helpers import load_model
+
+    model = smol if model_name == "smollm2-135m" else load_model(model_name, device="cpu")
+    layers = [0, 4, 9]
+    specs = [(hook, pooling) for hook in HOOK_NAMES for pooling in ("last", "mean", "max", "word")]
+    shared = collect_many(model, TEMPLATED, specs, layers=layers, words=TEMPLATED_WORDS, cache=False, batch_size=2)
+    first = model.emo.prepend_bos * 1  # BOS excluded from mean / max
+    for i, prompt in enumerate(TEMPLATED):
+        positions = word_positions_by_decoding(model, prompt, TEMPLATED_WORDS[i]) if not first else None
+        for hook, tl_name in HOOK_NAMES.items():
+            for slot, layer in enumerate(layers):
+                act = hooked_activations(model, prompt, tl_name.format(l=layer))
+                scale = max(1.0, float(np.abs(act).max()))  # Gemma's residual stream runs in the hundreds
+                check = lambda got, want: np.testing.assert_allclose(got / scale, want / scale, atol=2e-5)  # noqa: E731
+                check(shared[(hook, "last")][i, slot], act[-1])
+                check(shared[(hook, "mean")][i, slot], act[first:].mean(0))
+                check(shared[(hook, "max")][i, slot], act[first:].max(0))
+                if positions is not None:
+                    check(shared[(hook, "word")][i, slot], act[positions].mean(0))
+    whole = collect_many(model, TEMPLATED, specs, layers=layers, words=TEMPLATED_WORDS, cache=False,
+                         share_prefixes=False)
+    for spec in specs:
+        scale = max(1.0, float(np.abs(whole[spec]).max()))
+        np.testing.assert_allclose(shared[spec] / scale, whole[spec] / scale, atol=2e-5)
 
 
 def test_word_tokens_come_from_offsets(smol):
