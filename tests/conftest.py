@@ -1,10 +1,14 @@
-"""Shared fixtures: the real default model (loaded once per session) and a papermill runner."""
+"""Shared fixtures: the real default model (loaded once per session), torch threads as the notebooks
+set them, and a papermill runner."""
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
 import pytest
+
+# the notebook tests' shared checks (tests/notebook_support.py) report failures as test modules do
+pytest.register_assert_rewrite("notebook_support")
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT_ROOT = ROOT / "tests" / "output"
@@ -16,6 +20,22 @@ def smol():
     from helpers import load_model
 
     return load_model("smollm2-135m", device="cpu")
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread_when_busy():
+    """torch threads as the notebooks set them: on a busy 2-core machine two threads run 5-10x slower.
+
+    Module scope; a test module opts in with ``pytestmark = pytest.mark.usefixtures("one_torch_thread_when_busy")``.
+    """
+    import torch
+
+    from helpers.probing import set_torch_threads
+
+    before = torch.get_num_threads()
+    set_torch_threads(None)
+    yield
+    torch.set_num_threads(before)
 
 
 def run_notebook(name: str, parameters: dict, output_dir: Path) -> Path:

@@ -11,19 +11,8 @@ TEXTS = ["The soup was cold and the waiter rude.", "Best day ever!", "A calm, or
          "I loved every minute of the concert, even the rain.", "Nothing works and nobody cares.",
          "Thanks so much, you made my week!"]
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread_when_busy():
-    """torch threads as the notebooks set them: on a busy 2-core machine two threads run 5-10x slower."""
-    import torch
-
-    from helpers.probing import set_torch_threads
-
-    before = torch.get_num_threads()
-    set_torch_threads(None)
-    yield
-    torch.set_num_threads(before)
-
+# torch threads as the notebooks set them (tests/conftest.py), for the whole module
+pytestmark = pytest.mark.usefixtures("one_torch_thread_when_busy")
 
 
 def _full_model_features(model, texts, layer, pooling):

@@ -10,19 +10,8 @@ from helpers import memory as M
 TINY = {"model": "tiny", "n_layers": 3, "d_model": 4, "d_ff": 8, "n_heads": 2, "n_kv_heads": 1, "head_dim": 2,
         "vocab": 10, "tied": True}
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread_when_busy():
-    """torch threads as the notebooks set them: on a busy 2-core machine two threads run 5-10x slower."""
-    import torch
-
-    from helpers.probing import set_torch_threads
-
-    before = torch.get_num_threads()
-    set_torch_threads(None)
-    yield
-    torch.set_num_threads(before)
-
+# torch threads as the notebooks set them (tests/conftest.py), for the whole module
+pytestmark = pytest.mark.usefixtures("one_torch_thread_when_busy")
 
 
 def test_config_param_counts_by_hand():

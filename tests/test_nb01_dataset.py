@@ -1,49 +1,32 @@
 """notebooks/01_dataset.ipynb: conventions (fast) and a quick papermill run (marked notebook)."""
 from __future__ import annotations
 
-import ast
-import importlib.util
 import json
 
-import nbformat
 import pytest
 
-from helpers.paths import NOTEBOOK_DIR, ROOT
+from notebook_support import assert_matches_builder, assert_no_outputs, parameters_cell, read_notebook
 
 NOTEBOOK = "01_dataset.ipynb"
 
 
-def _notebook():
-    return nbformat.read(str(NOTEBOOK_DIR / NOTEBOOK), as_version=4)
-
-
 def test_notebook_conventions():
-    nb = _notebook()
-    code = [c for c in nb.cells if c.cell_type == "code"]
-    tagged = [c for c in code if "parameters" in c.metadata.get("tags", [])]
-    assert len(tagged) == 1
-    params = {}
-    for node in ast.parse(tagged[0].source).body:
-        assert isinstance(node, ast.Assign)
-        params[node.targets[0].id] = ast.literal_eval(node.value)
+    nb = read_notebook(NOTEBOOK)
+    cell, params = parameters_cell(nb)
     assert params["model_name"] == "smollm2-135m"
     assert params["seed"] == 0
     assert params["output_dir"] == "../runs/smollm2-135m/01_dataset"
     assert params["quick"] is False
     # the cell after the parameters makes the repository importable from notebooks/
-    after = nb.cells[nb.cells.index(tagged[0]) + 1]
+    after = nb.cells[nb.cells.index(cell) + 1]
     assert "sys.path.insert(0" in after.source
-    for cell in code:
-        assert cell.outputs == [] and cell.execution_count is None
+    assert_no_outputs(nb)
     # every code cell is introduced by a markdown paragraph or follows one closely
     assert sum(c.cell_type == "markdown" for c in nb.cells) >= 10
 
 
 def test_notebook_matches_its_generator():
-    spec = importlib.util.spec_from_file_location("make_notebook01", ROOT / "tools" / "make_dataset" / "make_notebook01.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    assert nbformat.writes(module.build_notebook()) == nbformat.writes(_notebook())
+    assert_matches_builder(NOTEBOOK, "tools/make_dataset/make_notebook01.py")
 
 
 @pytest.mark.notebook

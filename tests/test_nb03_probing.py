@@ -1,55 +1,32 @@
 """notebooks/03_layer_probing.ipynb: conventions, generator round trip, and a quick papermill run."""
 from __future__ import annotations
 
-import ast
-import importlib.util
 import json
 
-import nbformat
 import numpy as np
 import pytest
 
-from helpers.paths import NOTEBOOK_DIR, ROOT
+from notebook_support import assert_matches_builder, assert_no_outputs, parameters_cell, read_notebook
 
 NOTEBOOK = "03_layer_probing.ipynb"
 SPLITS = {"E1", "E2", "E3", "E4", "negation_transfer"}
 
 
-def _generator():
-    spec = importlib.util.spec_from_file_location("nb02_nb03", ROOT / "tools" / "build_notebooks" / "nb02_nb03.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def _parameters(nb):
-    tagged = [c for c in nb.cells if c.cell_type == "code" and "parameters" in c.metadata.get("tags", [])]
-    assert len(tagged) == 1
-    params = {}
-    for node in ast.parse(tagged[0].source).body:
-        assert isinstance(node, ast.Assign)
-        params[node.targets[0].id] = ast.literal_eval(node.value)
-    return tagged[0], params
-
-
 def test_notebook_conventions():
-    nb = nbformat.read(str(NOTEBOOK_DIR / NOTEBOOK), as_version=4)
-    cell, params = _parameters(nb)
+    nb = read_notebook(NOTEBOOK)
+    cell, params = parameters_cell(nb)
     assert params["model_name"] == "smollm2-135m" and params["seed"] == 0 and params["quick"] is False
     assert params["output_dir"] == "../runs/smollm2-135m/03_layer_probing"
     assert params["hooks"] == ["resid_post", "attn_v"] and params["poolings"] == ["last", "mean", "max", "word"]
     assert "sys.path.insert(0" in nb.cells[nb.cells.index(cell) + 1].source
-    for c in nb.cells:
-        if c.cell_type == "code":
-            assert c.outputs == [] and c.execution_count is None
+    assert_no_outputs(nb)
     # every code cell follows a markdown cell or another code cell of the same step
     assert nb.cells[0].cell_type == "markdown" and nb.cells[-1].cell_type == "markdown"
     assert "## Keys of `results.json`" in nb.cells[-1].source
 
 
 def test_notebook_matches_its_generator():
-    nb = nbformat.read(str(NOTEBOOK_DIR / NOTEBOOK), as_version=4)
-    assert nbformat.writes(_generator().build_nb03()) == nbformat.writes(nb)
+    assert_matches_builder(NOTEBOOK, "tools/build_notebooks/nb02_nb03.py", "build_nb03")
 
 
 @pytest.mark.notebook

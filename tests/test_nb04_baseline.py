@@ -1,14 +1,11 @@
 """notebooks/04_probe_vs_prompting.ipynb: conventions (fast) and a quick papermill run (marked notebook)."""
 from __future__ import annotations
 
-import ast
-import importlib.util
 import json
 
-import nbformat
 import pytest
 
-from helpers.paths import NOTEBOOK_DIR, ROOT
+from notebook_support import assert_matches_builder, assert_no_outputs, parameters_cell, read_notebook
 
 NOTEBOOK = "04_probe_vs_prompting.ipynb"
 METHODS = ("zero_shot", "zero_shot_calibrated", "few_shot", "few_shot_calibrated", "probe_transfer", "probe_in_domain")
@@ -16,29 +13,18 @@ METHOD_KEYS = ("accuracy", "ci_low", "ci_high", "accuracy_hard", "accuracy_E4", 
                "peak_rss_mb")
 
 
-def _notebook():
-    return nbformat.read(str(NOTEBOOK_DIR / NOTEBOOK), as_version=4)
-
-
 def test_notebook_conventions():
-    nb = _notebook()
-    code = [c for c in nb.cells if c.cell_type == "code"]
-    tagged = [c for c in code if "parameters" in c.metadata.get("tags", [])]
-    assert len(tagged) == 1
-    params = {}
-    for node in ast.parse(tagged[0].source).body:
-        assert isinstance(node, ast.Assign)
-        params[node.targets[0].id] = ast.literal_eval(node.value)
+    nb = read_notebook(NOTEBOOK)
+    tagged, params = parameters_cell(nb)
     assert params["model_name"] == "smollm2-135m" and params["seed"] == 0 and params["quick"] is False
     assert params["output_dir"] == "../runs/smollm2-135m/04_probe_vs_prompting"
     assert params["k_shot"] == 4 and "probes_path" in params and "n_sentences" in params
-    after = nb.cells[nb.cells.index(tagged[0]) + 1]
+    after = nb.cells[nb.cells.index(tagged) + 1]
     assert "sys.path.insert(0" in after.source
-    for cell in code:
-        assert cell.outputs == [] and cell.execution_count is None
+    assert_no_outputs(nb)
     # a markdown paragraph before every code cell except the setup cell right after the parameters
     for i, cell in enumerate(nb.cells):
-        if cell.cell_type == "code" and cell is not after and cell not in tagged:
+        if cell.cell_type == "code" and cell is not after and cell is not tagged:
             assert nb.cells[i - 1].cell_type == "markdown", cell.source[:60]
     # the last markdown cell documents every results.json key the runner and the summary read
     last_md = [c for c in nb.cells if c.cell_type == "markdown"][-1].source
@@ -48,10 +34,7 @@ def test_notebook_conventions():
 
 
 def test_notebook_matches_its_generator():
-    spec = importlib.util.spec_from_file_location("nb04", ROOT / "tools" / "build_notebooks" / "nb04.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    assert nbformat.writes(module.build_notebook()) == nbformat.writes(_notebook())
+    assert_matches_builder(NOTEBOOK, "tools/build_notebooks/nb04.py")
 
 
 @pytest.mark.notebook

@@ -1,54 +1,32 @@
 """notebooks/05_steering.ipynb: conventions, generator round trip, and a quick papermill run."""
 from __future__ import annotations
 
-import ast
-import importlib.util
 import json
 
 import nbformat
 import pytest
 
-from helpers.paths import NOTEBOOK_DIR, ROOT
+from notebook_support import assert_matches_builder, assert_no_outputs, parameters_cell, read_notebook
 
 NOTEBOOK = "05_steering.ipynb"
 
 
-def _generator():
-    spec = importlib.util.spec_from_file_location("nb05", ROOT / "tools" / "build_notebooks" / "nb05.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def _parameters(nb):
-    tagged = [c for c in nb.cells if c.cell_type == "code" and "parameters" in c.metadata.get("tags", [])]
-    assert len(tagged) == 1
-    params = {}
-    for node in ast.parse(tagged[0].source).body:
-        assert isinstance(node, ast.Assign)
-        params[node.targets[0].id] = ast.literal_eval(node.value)
-    return tagged[0], params
-
-
 def test_notebook_conventions():
-    nb = nbformat.read(str(NOTEBOOK_DIR / NOTEBOOK), as_version=4)
-    cell, params = _parameters(nb)
+    nb = read_notebook(NOTEBOOK)
+    cell, params = parameters_cell(nb)
     assert params["model_name"] == "smollm2-135m" and params["seed"] == 0 and params["quick"] is False
     assert params["output_dir"] == "../runs/smollm2-135m/05_steering"
     assert params["probes_path"] == "../runs/{model}/03_layer_probing/probes.npz"
     assert len(params["alphas"]) >= 7 and min(params["alphas"]) < 0 < max(params["alphas"]) and 0.0 in params["alphas"]
     assert params["n_prompts"] >= 20 and len(params["seeds"]) >= 1
     assert "sys.path.insert(0" in nb.cells[nb.cells.index(cell) + 1].source
-    for c in nb.cells:
-        if c.cell_type == "code":
-            assert c.outputs == [] and c.execution_count is None
+    assert_no_outputs(nb)
     assert nb.cells[0].cell_type == "markdown" and nb.cells[-1].cell_type == "markdown"
     assert "## Keys of `results.json`" in nb.cells[-1].source
 
 
 def test_notebook_matches_its_generator():
-    nb = nbformat.read(str(NOTEBOOK_DIR / NOTEBOOK), as_version=4)
-    assert nbformat.writes(_generator().build_nb05()) == nbformat.writes(nb)
+    assert_matches_builder(NOTEBOOK, "tools/build_notebooks/nb05.py", "build_nb05")
 
 
 def test_neutral_prompts_file():

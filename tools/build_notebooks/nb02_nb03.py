@@ -6,12 +6,16 @@ The logic lives in helpers/pca.py and helpers/probing.py; the cells below only c
 """
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 ROOT = Path(__file__).resolve().parent.parent.parent
+if str(ROOT / "tools" / "build_notebooks") not in sys.path:  # also when this file is loaded by path (tests)
+    sys.path.insert(0, str(ROOT / "tools" / "build_notebooks"))
+from build_common import notebook_from_cells  # noqa: E402
+
 NB02 = ROOT / "notebooks" / "02_pca_emergence.ipynb"
 NB03 = ROOT / "notebooks" / "03_layer_probing.ipynb"
 
@@ -536,30 +540,12 @@ and the figures (`heatmap_*`, `layers_*`, `cosines`, `valence_arousal_plane`, `v
 ]
 
 
-def _cell(kind: str, source: str):
-    if kind == "md":
-        return new_markdown_cell(source)
-    cell = new_code_cell(source)
-    if kind == "params":
-        cell.metadata["tags"] = ["parameters"]
-    return cell
-
-
-def build(cells: list[tuple[str, str]]) -> nbformat.NotebookNode:
-    nb = new_notebook(cells=[_cell(kind, source) for kind, source in cells])
-    for i, cell in enumerate(nb.cells):
-        cell.id = f"cell-{i:02d}"  # stable ids: the file only changes when a cell does
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.metadata["language_info"] = {"name": "python"}
-    return nb
-
-
 def build_nb02() -> nbformat.NotebookNode:
-    return build(NB02_CELLS)
+    return notebook_from_cells(NB02_CELLS)
 
 
 def build_nb03() -> nbformat.NotebookNode:
-    return build(NB03_CELLS)
+    return notebook_from_cells(NB03_CELLS)
 
 
 def main() -> None:

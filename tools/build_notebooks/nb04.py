@@ -7,12 +7,16 @@ figures) and helpers/memory.py (parameter bytes, peak RSS in a fresh process, sc
 """
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 ROOT = Path(__file__).resolve().parent.parent.parent
+if str(ROOT / "tools" / "build_notebooks") not in sys.path:  # also when this file is loaded by path (tests)
+    sys.path.insert(0, str(ROOT / "tools" / "build_notebooks"))
+from build_common import notebook_from_cells  # noqa: E402
+
 TARGET = ROOT / "notebooks" / "04_probe_vs_prompting.ipynb"
 
 CELLS: list[tuple[str, str]] = [
@@ -401,21 +405,7 @@ print(f"wrote {out / 'results.json'} after {results['seconds_total']:.0f} s")"""
 
 
 def build_notebook() -> nbformat.NotebookNode:
-    cells = []
-    for kind, source in CELLS:
-        if kind == "md":
-            cells.append(new_markdown_cell(source))
-        else:
-            cell = new_code_cell(source)
-            if kind == "params":
-                cell.metadata["tags"] = ["parameters"]
-            cells.append(cell)
-    nb = new_notebook(cells=cells)
-    for i, cell in enumerate(nb.cells):
-        cell.id = f"cell-{i:02d}"  # stable ids: the file only changes when a cell does
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.metadata["language_info"] = {"name": "python"}
-    return nb
+    return notebook_from_cells(CELLS)
 
 
 def main() -> None:

@@ -7,12 +7,16 @@ helpers/judges.py (VADER, arousal proxy, perplexity, distinct-2) and helpers/wid
 """
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 ROOT = Path(__file__).resolve().parent.parent.parent
+if str(ROOT / "tools" / "build_notebooks") not in sys.path:  # also when this file is loaded by path (tests)
+    sys.path.insert(0, str(ROOT / "tools" / "build_notebooks"))
+from build_common import notebook_from_cells  # noqa: E402
+
 NB05 = ROOT / "notebooks" / "05_steering.ipynb"
 
 CELLS: list[tuple[str, str]] = [
@@ -330,22 +334,8 @@ scores), figures `layer_sweep`, `kind_comparison`, `valence_dose_response`, `flu
 ]
 
 
-def _cell(kind: str, source: str):
-    if kind == "md":
-        return new_markdown_cell(source)
-    cell = new_code_cell(source)
-    if kind == "params":
-        cell.metadata["tags"] = ["parameters"]
-    return cell
-
-
 def build_nb05() -> nbformat.NotebookNode:
-    nb = new_notebook(cells=[_cell(kind, source) for kind, source in CELLS])
-    for i, cell in enumerate(nb.cells):
-        cell.id = f"cell-{i:02d}"  # stable ids: the file only changes when a cell does
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.metadata["language_info"] = {"name": "python"}
-    return nb
+    return notebook_from_cells(CELLS)
 
 
 def main() -> None:
