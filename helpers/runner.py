@@ -293,18 +293,52 @@ def _sweep_rows(run_dir: Path, model: str, seed: int) -> list[dict]:
     return rows
 
 
+def sweep_table(frame):
+    """Best-layer accuracy per (model, axis, split) over seeds: mean, min, max, seeds.
+
+    One bar per model and split in the figure; the seeds' spread is its error bar (seeds
+    change which adjectives and templates are held out, and that moves the accuracies).
+    """
+    import pandas as pd
+
+    accuracy = frame[frame["accuracy"].notna()] if "accuracy" in frame else frame.iloc[:0]
+    if accuracy.empty:
+        return pd.DataFrame(columns=["model", "axis", "split", "mean", "min", "max", "n_seeds"])
+    grouped = accuracy.groupby(["model", "axis", "split"], sort=False)["accuracy"]
+    table = grouped.agg(["mean", "min", "max"]).reset_index()
+    table["n_seeds"] = grouped.size().values
+    return table
+
+
 def _sweep_figure(frame, sweep_dir: Path) -> None:
     import plotly.express as px
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
 
     from .notebook import save_figure
 
     if frame.empty:
         return
-    accuracy = frame[frame["accuracy"].notna()] if "accuracy" in frame else frame.iloc[:0]
-    if not accuracy.empty:
-        fig = px.bar(accuracy, x="split", y="accuracy", color="model", barmode="group", facet_col="axis",
-                     hover_data=["seed", "layer", "hook", "pooling"], range_y=[0.4, 1.0],
-                     title="Best-layer probe accuracy per model and split (bars: seeds averaged in hover)")
+    table = sweep_table(frame)
+    if not table.empty:
+        table.to_csv(sweep_dir / "summary_by_model.csv", index=False)
+        axes = list(dict.fromkeys(table["axis"]))
+        fig = make_subplots(rows=1, cols=len(axes), subplot_titles=axes, shared_yaxes=True)
+        colors = px.colors.qualitative.Plotly
+        for m, model in enumerate(dict.fromkeys(table["model"])):
+            for col, axis in enumerate(axes, 1):
+                part = table[(table["model"] == model) & (table["axis"] == axis)]
+                fig.add_trace(go.Bar(x=part["split"], y=part["mean"], name=model, legendgroup=model,
+                                     showlegend=col == 1, marker_color=colors[m % len(colors)],
+                                     error_y=dict(type="data", symmetric=False, array=part["max"] - part["mean"],
+                                                  arrayminus=part["mean"] - part["min"]),
+                                     customdata=part[["min", "max", "n_seeds"]],
+                                     hovertemplate="%{x}: mean %{y:.3f} (min %{customdata[0]:.3f}, "
+                                                   "max %{customdata[1]:.3f}, %{customdata[2]} seeds)"),
+                              row=1, col=col)
+        fig.update_layout(barmode="group", title="Best-layer probe accuracy per model and split "
+                                                 "(bar: mean over seeds; whiskers: min to max)")
+        fig.update_yaxes(range=[0, 1], title_text="accuracy", row=1, col=1)
         save_figure(fig, sweep_dir, "sweep_accuracy", png=True)
     depth = frame[frame["split"].astype(str).str.startswith("emergence")] if "split" in frame else frame.iloc[:0]
     if not depth.empty:

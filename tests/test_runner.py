@@ -77,3 +77,20 @@ def test_notebook_conventions(notebook):
             assert cell.get("outputs", []) == [], "committed without outputs"
             assert cell.get("execution_count") is None, "committed without execution counts"
     assert nb.cells[0].cell_type == "markdown", "opens with a paragraph saying what it shows"
+
+
+def test_sweep_table_averages_seeds_per_model_and_split():
+    import pandas as pd
+
+    from helpers.runner import sweep_table
+
+    frame = pd.DataFrame([
+        {"model": "a", "seed": 0, "axis": "valence", "split": "E1", "accuracy": 0.9},
+        {"model": "a", "seed": 1, "axis": "valence", "split": "E1", "accuracy": 0.7},
+        {"model": "b", "seed": 0, "axis": "valence", "split": "E1", "accuracy": 0.6},
+        {"model": "a", "seed": 0, "axis": "valence", "split": "emergence:resid_post", "accuracy": None, "layer": 3},
+    ])
+    table = sweep_table(frame)
+    assert table[["model", "split"]].values.tolist() == [["a", "E1"], ["b", "E1"]]
+    row = table.iloc[0]
+    assert (round(row["mean"], 6), row["min"], row["max"], row["n_seeds"]) == (0.8, 0.7, 0.9, 2)
