@@ -30,6 +30,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from .collect import common_prefix_length  # noqa: F401  (part of this module's API: the shared prefix of prompts)
+
 LABELS = ("negative", "positive")          # class 0, class 1 (as helpers.probes.AXIS_LABELS["valence"])
 LABEL_VARIANTS = {label: (label, label.capitalize(), " " + label, " " + label.capitalize()) for label in LABELS}
 CONTENT_FREE = ("N/A", "", "[MASK]")
@@ -119,20 +121,6 @@ def label_token_ids(tokenizer) -> dict[str, list[int]]:
 def _batches(lengths: Sequence[int], batch_size: int) -> list[list[int]]:
     order = sorted(range(len(lengths)), key=lambda i: (lengths[i], i))
     return [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
-
-
-def common_prefix_length(ids_list: Sequence[Sequence[int]]) -> int:
-    """Length of the longest token prefix shared by every sequence."""
-    if not ids_list:
-        return 0
-    first = ids_list[0]
-    n = min(len(x) for x in ids_list)
-    for other in ids_list[1:]:
-        k = 0
-        while k < n and other[k] == first[k]:
-            k += 1
-        n = k
-    return n
 
 
 def last_hidden(lm: LM, ids_list: Sequence[Sequence[int]], batch_size: int = 16, share_prefix: bool = True,

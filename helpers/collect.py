@@ -165,7 +165,7 @@ def collect_many(model, prompts: Sequence[str], specs: Sequence[tuple[str, str]]
 
     encoded = encode_many(model, prompts, words)
     # Token order puts prompts sharing a prefix into one chunk (see _run_chunk); chunks are stored in it.
-    order = sorted(range(len(prompts)), key=lambda i: (encoded[i].ids, i))
+    order = token_order(encoded)
     chunks = [order[start:start + CHUNK_PROMPTS] for start in range(0, len(order), CHUNK_PROMPTS)]
 
     results: dict[tuple[str, str], list] = {spec: [None] * len(chunks) for spec in specs}
@@ -235,6 +235,25 @@ def _load_any_width(store: ChunkStore, index: int, rows: int, n_layers: int) -> 
 MIN_SHARED_PREFIX = 1  # tokens: any shared prefix saves work, and pass A is one wide forward anyway
 
 
+def common_prefix_length(ids_list: Sequence[Sequence[int]]) -> int:
+    """Length of the longest token prefix shared by every sequence."""
+    if not ids_list:
+        return 0
+    first = ids_list[0]
+    n = min(len(x) for x in ids_list)
+    for other in ids_list[1:]:
+        k = 0
+        while k < n and other[k] == first[k]:
+            k += 1
+        n = k
+    return n
+
+
+def token_order(encoded: Sequence[Encoded]) -> list[int]:
+    """Prompt indices sorted by token ids: prompts sharing a prefix become neighbours (and share a chunk)."""
+    return sorted(range(len(encoded)), key=lambda i: (encoded[i].ids, i))
+
+
 def shared_prefix_lengths(ids_list: Sequence[Sequence[int]]) -> list[int]:
     """Per sequence, the length of the prefix it will take from a shared key/value cache.
 
@@ -243,18 +262,11 @@ def shared_prefix_lengths(ids_list: Sequence[Sequence[int]]) -> list[int]:
     its own (its last token is computed, not cached); prefixes used by one sequence only, or
     shorter than ``MIN_SHARED_PREFIX``, are not shared (0).
     """
-    def common(a, b) -> int:
-        n = 0
-        for x, y in zip(a, b):
-            if x != y:
-                break
-            n += 1
-        return n
-
     n = len(ids_list)
     lengths = []
     for i, ids in enumerate(ids_list):
-        shared = max(common(ids, ids_list[i - 1]) if i > 0 else 0, common(ids, ids_list[i + 1]) if i + 1 < n else 0)
+        shared = max(common_prefix_length([ids, ids_list[i - 1]]) if i > 0 else 0,
+                     common_prefix_length([ids, ids_list[i + 1]]) if i + 1 < n else 0)
         shared = min(shared, len(ids) - 1)
         lengths.append(shared if shared >= MIN_SHARED_PREFIX else 0)
     users: dict[tuple, int] = {}
@@ -267,7 +279,7 @@ def shared_prefix_lengths(ids_list: Sequence[Sequence[int]]) -> list[int]:
 def tokens_computed(model, prompts: Sequence[str]) -> tuple[int, int]:
     """(real tokens, tokens ``collect`` actually runs through the model) for ``prompts``."""
     encoded = encode_many(model, prompts)
-    ids_list = sorted(item.ids for item in encoded)
+    ids_list = [encoded[i].ids for i in token_order(encoded)]
     real = sum(len(ids) for ids in ids_list)
     computed = 0
     for start in range(0, len(ids_list), CHUNK_PROMPTS):
