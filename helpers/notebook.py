@@ -15,6 +15,23 @@ from typing import Any
 import numpy as np
 
 
+def use_offline_plotly() -> None:
+    """Inside a Jupyter kernel, make ``fig.show()`` write both plotly's own output (what
+    JupyterLab draws) and HTML with plotly.js embedded once per notebook, so the executed
+    notebooks and their HTML exports (``make run``) show the figures with no network."""
+    try:
+        from IPython import get_ipython
+        import plotly.io as pio
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is not None and type(shell).__name__ == "ZMQInteractiveShell":
+        pio.renderers.default = "plotly_mimetype+notebook"
+
+
+use_offline_plotly()  # every notebook imports this module first
+
+
 def output_folder(output_dir: str | os.PathLike) -> Path:
     """Create (if needed) and return the notebook's output folder."""
     if not isinstance(output_dir, (str, os.PathLike)):
@@ -66,12 +83,14 @@ def save_figure(fig, output_dir: str | os.PathLike, name: str, png: bool | None 
     """
     folder = output_folder(output_dir)
     html_path = folder / f"{name}.html"
-    fig.write_html(html_path, include_plotlyjs="cdn")
+    # plotly.js written once beside the figures (not a CDN link): the HTML opens offline.
+    fig.write_html(html_path, include_plotlyjs="directory")
     if png is None:
         png = os.environ.get("EMO_PROBES_PNG", "0") == "1"
     if png:
         try:
-            fig.write_image(folder / f"{name}.png", width=900, height=520, scale=1)
+            height = fig.layout.height or 520  # tall figures (stacked heatmaps) keep their height
+            fig.write_image(folder / f"{name}.png", width=fig.layout.width or 900, height=height, scale=1)
         except Exception as error:  # static export needs Chromium; HTML is the record
             print(f"PNG export of {name} skipped: {error}")
     return html_path
