@@ -232,7 +232,7 @@ def _load_any_width(store: ChunkStore, index: int, rows: int, n_layers: int) -> 
     return store.load(index, (rows, n_layers, header_shape[2]))
 
 
-MIN_SHARED_PREFIX = 1  # tokens: any shared prefix saves work, and pass A is one wide forward anyway
+MIN_SHARED_PREFIX = 1  # tokens: any shared prefix saves work (pass A runs all of a chunk's prefixes together)
 
 
 def common_prefix_length(ids_list: Sequence[Sequence[int]]) -> int:
@@ -297,8 +297,7 @@ def _run_chunk(model, items: list[Encoded], specs, layer_list, batch_size, bar, 
     Each distinct shared prefix runs once (pass A); the rest of every prompt then runs
     against the keys/values its prefix left (pass B), and the prefix's activations are
     glued back in front of the rest's before pooling. The numbers equal running each
-    prompt whole (tested); the model runs far fewer tokens, in few wide forward passes
-    (on a CPU a pass costs a weight read however few its tokens).
+    prompt whole (tested) while the model runs far fewer tokens.
     """
     import torch
 
@@ -307,21 +306,16 @@ def _run_chunk(model, items: list[Encoded], specs, layer_list, batch_size, bar, 
     for hook, pooling in specs:
         kinds.setdefault(hook, []).append(pooling)
     prefix_len = shared_prefix_lengths([item.ids for item in items]) if share_prefixes else [0] * len(items)
-    token_budget = batch_size * max(len(item.ids) for item in items)  # what `batch_size` whole prompts hold
-    bank = _run_prefixes(model, items, prefix_len, kinds, layer_list, token_budget, device)
+    bank = _run_prefixes(model, items, prefix_len, kinds, layer_list, batch_size, device)
 
     layer_slot = {layer: slot for slot, layer in enumerate(layer_list)}
     n_captures = len(kinds) * len(layer_list)
     pad_id = _pad_id(model)
     out: dict = {}
+    # `batch_size` prompts per pass, sorted by the length of their rest (little padding). Wider
+    # passes measured slower here (bench/bench_collect.py), so short rests do not widen them.
     plan = sorted(range(len(items)), key=lambda i: (len(items[i].ids) - prefix_len[i], i))
-    batches: list[list[int]] = []
-    for i in plan:  # sorted by rest length, so the batch's last row is its widest
-        rest = len(items[i].ids) - prefix_len[i]
-        if batches and (len(batches[-1]) + 1) * rest <= token_budget and len(batches[-1]) < 4 * batch_size:
-            batches[-1].append(i)
-        else:
-            batches.append([i])
+    batches = [plan[start:start + batch_size] for start in range(0, len(plan), batch_size)]
     for batch in batches:
         cached = max(prefix_len[i] for i in batch)  # cache slots: prefix tokens, then masked filler
         rests = [items[i].ids[prefix_len[i]:] for i in batch]
@@ -396,7 +390,7 @@ def _pad_id(model) -> int:
     return model.tokenizer.pad_token_id if model.tokenizer.pad_token_id is not None else 0
 
 
-def _run_prefixes(model, items, prefix_len, kinds, layer_list, token_budget, device) -> dict:
+def _run_prefixes(model, items, prefix_len, kinds, layer_list, batch_size, device) -> dict:
     """Pass A: run each distinct shared prefix once, right-padded in wide batches.
 
     Returns ``row`` (prefix -> row), ``kv`` (per layer up to the last requested one, keys and
@@ -413,12 +407,7 @@ def _run_prefixes(model, items, prefix_len, kinds, layer_list, token_budget, dev
     width = len(prefixes[-1])
     kv_parts: list = []
     act_parts: dict = {}
-    batches: list[list[tuple]] = []
-    for prefix in prefixes:
-        if batches and (len(batches[-1]) + 1) * len(prefix) <= token_budget:
-            batches[-1].append(prefix)
-        else:
-            batches.append([prefix])
+    batches = [prefixes[start:start + batch_size] for start in range(0, len(prefixes), batch_size)]
 
     def widen(tensor, dim):  # pad the position axis to the widest prefix with zeros (masked later)
         missing = width - tensor.shape[dim]
