@@ -30,7 +30,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .collect import common_prefix_length  # noqa: F401  (part of this module's API: the shared prefix of prompts)
+from .collect import common_prefix_length
 
 LABELS = ("negative", "positive")          # class 0, class 1 (as helpers.probes.AXIS_LABELS["valence"])
 LABEL_VARIANTS = {label: (label, label.capitalize(), " " + label, " " + label.capitalize()) for label in LABELS}

@@ -15,6 +15,7 @@ alone or inside a padded batch.
 from __future__ import annotations
 
 import os
+from collections import Counter
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -269,10 +270,7 @@ def shared_prefix_lengths(ids_list: Sequence[Sequence[int]]) -> list[int]:
                      common_prefix_length([ids, ids_list[i + 1]]) if i + 1 < n else 0)
         shared = min(shared, len(ids) - 1)
         lengths.append(shared if shared >= MIN_SHARED_PREFIX else 0)
-    users: dict[tuple, int] = {}
-    for ids, length in zip(ids_list, lengths):
-        if length:
-            users[tuple(ids[:length])] = users.get(tuple(ids[:length]), 0) + 1
+    users = Counter(tuple(ids[:length]) for ids, length in zip(ids_list, lengths) if length)
     return [length if length and users[tuple(ids[:length])] > 1 else 0 for ids, length in zip(ids_list, lengths)]
 
 
@@ -391,7 +389,7 @@ def _pad_id(model) -> int:
 
 
 def _run_prefixes(model, items, prefix_len, kinds, layer_list, batch_size, device) -> dict:
-    """Pass A: run each distinct shared prefix once, right-padded in wide batches.
+    """Pass A: run each distinct shared prefix once, right-padded, ``batch_size`` prefixes per pass.
 
     Returns ``row`` (prefix -> row), ``kv`` (per layer up to the last requested one, keys and
     values ``[n_prefixes + 1, heads, width, d_head]``), ``acts`` ((kind, layer) -> activations
