@@ -410,13 +410,13 @@ def _fit_logreg(X: np.ndarray, y: np.ndarray, C: float):
     return make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=500, tol=1e-4)).fit(X, y)
 
 
-def choose_layer_pooling(features: dict[str, np.ndarray], y: Sequence[int], layers: Sequence[int],
-                         folds: int = 3, C: float = 0.1, seed: int = 0) -> tuple[str, int, float]:
-    """(pooling, layer, CV accuracy) maximising ``folds``-fold CV accuracy of a logistic probe.
+def choose_layer_pooling(features: dict[tuple[str, str], np.ndarray], y: Sequence[int], layers: Sequence[int],
+                         folds: int = 3, C: float = 0.1, seed: int = 0) -> tuple[tuple[str, str], int, float]:
+    """((hook, pooling), layer, CV accuracy) maximising ``folds``-fold CV accuracy of a logistic probe.
 
-    ``features[pooling]`` is [n, len(layers), width] (column j is layer ``layers[j]``); only
-    the rows passed are used. Ties go to the earlier layer (fewer layers to run), then to
-    the pooling listed first.
+    ``features[(hook, pooling)]`` is [n, len(layers), width] (column j is layer ``layers[j]``), as
+    ``helpers.collect.collect_many`` returns; only the rows passed are used. Ties go to the
+    earlier layer (fewer layers to run), then to the feature listed first.
     """
     from sklearn.model_selection import StratifiedKFold
 
@@ -427,13 +427,13 @@ def choose_layer_pooling(features: dict[str, np.ndarray], y: Sequence[int], laye
     best = None
     with threads_limited(1):
         for j, layer in enumerate(layers):
-            for pooling, X in features.items():
+            for key, X in features.items():
                 correct = 0
                 for train, val in split:
                     correct += (_fit_logreg(X[train, j], y[train], C).predict(X[val, j]) == y[val]).sum()
                 score = correct / len(y)
                 if best is None or score > best[2] + 1e-12:
-                    best = (pooling, int(layer), float(score))
+                    best = (key, int(layer), float(score))
     return best
 
 
@@ -442,9 +442,10 @@ def in_domain_probe_cv(features: dict[str, np.ndarray], y: Sequence[int], folds:
                        seed: int = 0, axis: str = "valence", model_name: str = "") -> dict:
     """Nested cross-validation of a probe trained on the sentence set itself.
 
-    For each outer fold: choose (pooling, layer) by inner CV on the other folds only, train a
-    logistic probe there (``helpers.probes.train_probe``, C by CV), and predict the held-out
-    fold. Returns out-of-fold ``decision`` [n], ``pred`` [n] and the per-fold choices.
+    For each outer fold: choose (hook, pooling, layer) by inner CV on the other folds only, train
+    a logistic probe there (``helpers.probes.train_probe``, C by CV), and predict the held-out
+    fold. ``features`` as in ``choose_layer_pooling``. Returns out-of-fold ``decision`` [n],
+    ``pred`` [n] and the per-fold choices.
     """
     from .probes import train_probe
 
@@ -454,14 +455,15 @@ def in_domain_probe_cv(features: dict[str, np.ndarray], y: Sequence[int], folds:
     choices = []
     for fold in sorted(set(folds.tolist())):
         test, train = folds == fold, folds != fold
-        pooling, layer, score = choose_layer_pooling({p: X[train] for p, X in features.items()}, y[train], layers,
-                                                     folds=inner_folds, C=C_select, seed=seed)
+        key, layer, score = choose_layer_pooling({k: X[train] for k, X in features.items()}, y[train], layers,
+                                                 folds=inner_folds, C=C_select, seed=seed)
         j = list(layers).index(layer)
-        probe = train_probe(features[pooling][train, j], y[train], axis=axis, hook="resid_post", pooling=pooling,
+        hook, pooling = key
+        probe = train_probe(features[key][train, j], y[train], axis=axis, hook=hook, pooling=pooling,
                             layer=layer, model_name=model_name, seed=seed)
-        decision[test] = probe.decision_function(features[pooling][test, j])
-        choices.append({"fold": int(fold), "pooling": pooling, "layer": layer, "inner_cv_accuracy": score,
-                        "C": probe.metrics.get("C")})
+        decision[test] = probe.decision_function(features[key][test, j])
+        choices.append({"fold": int(fold), "hook": hook, "pooling": pooling, "layer": layer,
+                        "inner_cv_accuracy": score, "C": probe.metrics.get("C")})
     return {"decision": decision, "pred": (decision > 0).astype(int), "choices": choices}
 
 
@@ -493,37 +495,49 @@ def transfer_validation_masks(df_train, seed: int = 0) -> tuple[np.ndarray, np.n
     return inner["train"], inner["E1"] | inner["E2"] | inner["E4"]
 
 
-def select_transfer_config(features: dict[str, np.ndarray], y: Sequence[int], fit: np.ndarray,
+def select_transfer_config(features: dict[tuple[str, str], np.ndarray], y: Sequence[int], fit: np.ndarray,
                            validate: np.ndarray, layers: Sequence[int], C: float = 0.01,
                            report: dict[str, tuple[dict, Sequence[int]]] | None = None):
-    """Validation accuracy of a logistic probe for every (pooling, layer), fitted on ``fit`` rows.
+    """Validation accuracy of a logistic probe for every (hook, pooling, layer), fitted on ``fit`` rows.
 
-    Returns (pooling, layer, table) with the best validation accuracy (ties: earlier layer,
-    then the pooling listed first). Only templated rows enter the choice. ``report`` =
-    {column: (features by pooling, labels)} adds, for information only, each probe's accuracy
-    on other data (e.g. the sentence set) as extra table columns; it never affects the choice.
+    ``features[(hook, pooling)]`` is [n, len(layers), width]. Returns ((hook, pooling), layer,
+    table) with the best validation accuracy (ties: earlier layer, then the feature listed
+    first). Only templated rows enter the choice. ``report`` = {column: (features like
+    ``features``, labels)} adds, for information only, each probe's accuracy on other data (e.g.
+    the sentence set) as extra table columns; it never affects the choice.
     """
     import pandas as pd
 
     from .probes import threads_limited
 
     y = np.asarray(y).astype(int)
-    rows = []
+    rows, keys = [], []
     with threads_limited(1):
         for j, layer in enumerate(layers):
-            for pooling, X in features.items():
+            for key, X in features.items():
                 model = _fit_logreg(X[fit, j], y[fit], C)
-                row = {"pooling": pooling, "layer": int(layer),
+                row = {"hook": key[0], "pooling": key[1], "layer": int(layer),
                        "validation_accuracy": float((model.predict(X[validate, j]) == y[validate]).mean())}
                 for column, (other, other_y) in (report or {}).items():
-                    row[column] = float((model.predict(other[pooling][:, j]) == np.asarray(other_y)).mean())
+                    row[column] = float((model.predict(other[key][:, j]) == np.asarray(other_y)).mean())
                 rows.append(row)
-    table = pd.DataFrame(rows)
+                keys.append(key)
     best = None
-    for row in rows:  # layers ascending, poolings in given order: strict > keeps the first of ties
-        if best is None or row["validation_accuracy"] > best["validation_accuracy"] + 1e-12:
-            best = row
-    return best["pooling"], best["layer"], table
+    for i, row in enumerate(rows):  # layers ascending, features in given order: strict > keeps the first of ties
+        if best is None or row["validation_accuracy"] > rows[best]["validation_accuracy"] + 1e-12:
+            best = i
+    return keys[best], rows[best]["layer"], pd.DataFrame(rows)
+
+
+def best_transfer_config_per_hook(table) -> dict[str, tuple[str, int]]:
+    """{hook: (pooling, layer)} with the best templated validation accuracy among that hook's rows of
+    ``select_transfer_config``'s table (same tie rule): what the choice would be with one hook only."""
+    best = {}
+    for row in table.itertuples():
+        current = best.get(row.hook)
+        if current is None or row.validation_accuracy > current.validation_accuracy + 1e-12:
+            best[row.hook] = row
+    return {hook: (row.pooling, int(row.layer)) for hook, row in best.items()}
 
 
 def choose_C_on_validation(X: np.ndarray, y: Sequence[int], fit: np.ndarray, validate: np.ndarray,
@@ -541,23 +555,42 @@ def choose_C_on_validation(X: np.ndarray, y: Sequence[int], fit: np.ndarray, val
     return best, scores
 
 
-def transfer_figure(table, chosen: tuple[str, int], model_name: str):
-    """Validation accuracy (templated, used for the choice) and sentence accuracy (information) per layer."""
+def fit_transfer_probe(features: dict[tuple[str, str], np.ndarray], y: Sequence[int], fit: np.ndarray,
+                       validate: np.ndarray, key: tuple[str, str], layer: int, *, layers: Sequence[int] | None = None,
+                       model_name: str = "", seed: int = 0):
+    """The transfer probe at ((hook, pooling) = ``key``, ``layer``): C chosen on the templated validation
+    rows (``choose_C_on_validation``), then a logistic probe on all rows. ``layers``: the layer index
+    of each feature column (default: column j is layer j). Returns (probe, {C: validation accuracy})."""
+    from .probes import train_probe
+
+    hook, pooling = key
+    column = list(layers).index(layer) if layers is not None else int(layer)
+    X = features[key][:, column]
+    C, scores = choose_C_on_validation(X, y, fit, validate)
+    probe = train_probe(X, np.asarray(y).astype(int), axis="valence", hook=hook, pooling=pooling, layer=layer,
+                        model_name=model_name, seed=seed, C=C)
+    return probe, scores
+
+
+def transfer_figure(table, chosen: tuple[tuple[str, str], int], model_name: str):
+    """Validation accuracy (templated, used for the choice) and sentence accuracy (information) per layer,
+    one line per (hook, pooling); ``chosen`` = ((hook, pooling), layer)."""
     import plotly.graph_objects as go
 
     fig = go.Figure()
     dashes = {"validation_accuracy": "solid", "sentence_accuracy": "dot"}
     names = {"validation_accuracy": "templated validation (chooses)", "sentence_accuracy": "sentences (not used)"}
     for column in [c for c in ("validation_accuracy", "sentence_accuracy") if c in table.columns]:
-        for pooling, part in table.groupby("pooling", sort=False):
+        for (hook, pooling), part in table.groupby(["hook", "pooling"], sort=False):
             fig.add_scatter(x=part["layer"], y=part[column], mode="lines+markers", line=dict(dash=dashes[column]),
-                            name=f"{pooling} pooling, {names[column]}",
-                            hovertemplate=f"layer %{{x}}, {pooling}: %{{y:.3f}}<extra>{names[column]}</extra>")
-    fig.add_vline(x=chosen[1], line_dash="dash", annotation_text=f"chosen: {chosen[0]} pooling, layer {chosen[1]}")
-    fig.update_xaxes(title_text="layer (resid_post)")
+                            name=f"{hook}, {pooling} pooling, {names[column]}",
+                            hovertemplate=f"layer %{{x}}, {hook}, {pooling}: %{{y:.3f}}<extra>{names[column]}</extra>")
+    (hook, pooling), layer = chosen
+    fig.add_vline(x=layer, line_dash="dash", annotation_text=f"chosen: {hook}, {pooling} pooling, layer {layer}")
+    fig.update_xaxes(title_text="layer")
     fig.update_yaxes(title_text="accuracy", range=[0.4, 1.0])
-    fig.update_layout(title=f"{model_name}: the transfer probe's layer and pooling are chosen on templated prompts only",
-                      height=460)
+    fig.update_layout(title=f"{model_name}: the transfer probe's hook, pooling and layer are chosen on templated prompts only",
+                      height=520)
     return fig
 
 

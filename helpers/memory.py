@@ -277,32 +277,52 @@ def load_partial(folder: str | os.PathLike, n_layers: int | None = None, head: b
 
 
 # ----------------------------------------------------------------------------- probe features
+POOLED_HOOKS = ("resid_post", "attn_v")  # what a truncated plain-HF model can read (see pooled_states)
+
+
 def pooled_states(base_model, ids_list: Sequence[Sequence[int]], pooling: str, first_content: int,
-                  pad_id: int, batch_size: int = 32) -> np.ndarray:
-    """``pooling`` ("last" or "mean", the latter without the first ``first_content`` tokens)
-    of ``base_model(...).last_hidden_state``: [n, d]. Right-padded batches sorted by length."""
+                  pad_id: int, batch_size: int = 32, hook: str = "resid_post") -> np.ndarray:
+    """``pooling`` ("last" or "mean", the latter without the first ``first_content`` tokens) of the
+    last layer of a truncated ``base_model``: [n, width]. Right-padded batches sorted by length.
+
+    hook ``"resid_post"``: ``last_hidden_state`` (no final norm in a truncated model).
+    ``"attn_v"``: the output of the last layer's ``v_proj``, the value vectors of all KV heads
+    concatenated, which is what TransformerLens' ``attn.hook_v`` gives (checked by a test).
+    """
     import torch
 
     if pooling not in ("last", "mean"):
         raise ValueError(f"pooling must be 'last' or 'mean' here, got {pooling!r}")
+    if hook not in POOLED_HOOKS:
+        raise ValueError(f"hook must be one of {POOLED_HOOKS} here, got {hook!r}")
+    captured = {}
+    handle = None
+    if hook == "attn_v":
+        handle = base_model.layers[-1].self_attn.v_proj.register_forward_hook(
+            lambda module, inputs, output: captured.__setitem__("v", output))
     order = sorted(range(len(ids_list)), key=lambda i: (len(ids_list[i]), i))
     out = [None] * len(ids_list)
-    with torch.inference_mode():
-        for start in range(0, len(order), batch_size):
-            batch = order[start:start + batch_size]
-            length = max(len(ids_list[i]) for i in batch)
-            ids = torch.full((len(batch), length), pad_id, dtype=torch.long)
-            mask = torch.zeros((len(batch), length), dtype=torch.long)
-            for row, i in enumerate(batch):
-                ids[row, :len(ids_list[i])] = torch.tensor(list(ids_list[i]))
-                mask[row, :len(ids_list[i])] = 1
-            hidden = base_model(input_ids=ids, attention_mask=mask).last_hidden_state.float()
-            for row, i in enumerate(batch):
-                n = len(ids_list[i])
-                if pooling == "last":
-                    out[i] = hidden[row, n - 1]
-                else:
-                    out[i] = hidden[row, first_content:n].mean(0)
+    try:
+        with torch.inference_mode():
+            for start in range(0, len(order), batch_size):
+                batch = order[start:start + batch_size]
+                length = max(len(ids_list[i]) for i in batch)
+                ids = torch.full((len(batch), length), pad_id, dtype=torch.long)
+                mask = torch.zeros((len(batch), length), dtype=torch.long)
+                for row, i in enumerate(batch):
+                    ids[row, :len(ids_list[i])] = torch.tensor(list(ids_list[i]))
+                    mask[row, :len(ids_list[i])] = 1
+                hidden = base_model(input_ids=ids, attention_mask=mask).last_hidden_state
+                states = (captured["v"] if hook == "attn_v" else hidden).float()
+                for row, i in enumerate(batch):
+                    n = len(ids_list[i])
+                    if pooling == "last":
+                        out[i] = states[row, n - 1]
+                    else:
+                        out[i] = states[row, first_content:n].mean(0)
+    finally:
+        if handle is not None:
+            handle.remove()
     return torch.stack(out).numpy()
 
 
@@ -376,7 +396,8 @@ def _child(spec: dict) -> dict:
         bos = [tokenizer.bos_token_id] if prepend_bos else []
         ids = [bos + list(x) for x in tokenizer(list(texts), add_special_tokens=False)["input_ids"]]
         pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
-        X = pooled_states(model.model, ids, probe.pooling, len(bos), pad, int(spec.get("batch_size", 32)))
+        X = pooled_states(model.model, ids, probe.pooling, len(bos), pad, int(spec.get("batch_size", 32)),
+                          hook=probe.hook)
         decision = probe.decision_function(X)
         run_seconds = time.perf_counter() - start
         output = {"decision": decision.tolist()}
@@ -420,6 +441,9 @@ def measure(method: str, model_name: str, texts: Sequence[str], *, probe=None,
 
             if probe is None:
                 raise ValueError("method='probe' needs probe=<helpers.probes.Probe>.")
+            if probe.hook not in POOLED_HOOKS or probe.pooling not in ("last", "mean"):
+                raise ValueError(f"measure() runs probes on hooks {POOLED_HOOKS} with last/mean pooling; this probe "
+                                 f"reads {probe.hook!r}, {probe.pooling!r}: retrain it on one of those.")
             spec["probe_path"] = str(save_probes(Path(tmp) / "probe.npz", [probe]))
             spec["probe_key"] = f"{probe.axis}/{probe.kind}"
         spec_path = Path(tmp) / "spec.json"

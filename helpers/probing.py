@@ -235,6 +235,58 @@ def score_splits(probe: Probe, X: np.ndarray, df: pd.DataFrame, parts: dict[str,
     return {s: accuracy(probe, X[parts[s]], y[parts[s]]) for s in splits if s in parts}
 
 
+def error_breakdown(probe: Probe, X: np.ndarray, df: pd.DataFrame, parts: dict[str, np.ndarray],
+                    splits: Sequence[str] = HELD_OUT) -> pd.DataFrame:
+    """Where a fitted probe errs: its accuracy on the affirmative and on the negated rows of each split.
+
+    Rows: split, rows (``"affirmative"`` | ``"negated"`` | ``"all"``), accuracy, n. A probe that
+    reads the word but not the negation shows high affirmative and low negated accuracy.
+    """
+    y = df["y"].to_numpy().astype(int)
+    negated = df["negation"].to_numpy().astype(bool)
+    correct = probe.predict(X) == y
+    rows = []
+    for split in splits:
+        for name, mask in (("affirmative", parts[split] & ~negated), ("negated", parts[split] & negated),
+                           ("all", parts[split])):
+            rows.append({"split": split, "rows": name, "n": int(mask.sum()),
+                         "accuracy": float(correct[mask].mean()) if mask.any() else float("nan")})
+    return pd.DataFrame(rows)
+
+
+def negator_accuracy(probe: Probe, X: np.ndarray, df: pd.DataFrame, mask: np.ndarray) -> pd.DataFrame:
+    """Accuracy of a fitted probe on the negated rows of ``mask``, per negation cue (column ``negator``),
+    worst first: which negations the representation has not composed."""
+    y = df["y"].to_numpy().astype(int)
+    rows = mask & df["negation"].to_numpy().astype(bool)
+    frame = pd.DataFrame({"negator": df["negator"].to_numpy()[rows], "correct": probe.predict(X[rows]) == y[rows]})
+    out = frame.groupby("negator")["correct"].agg(accuracy="mean", n="size").reset_index()
+    return out.sort_values(["accuracy", "negator"], kind="stable").reset_index(drop=True)
+
+
+def fit_ceiling(X: np.ndarray, df: pd.DataFrame, parts: dict[str, np.ndarray], *, axis: str,
+                C: float = 100.0, seed: int = 0) -> dict[str, float]:
+    """How far a linear read-out of these activations can go at all: a weakly regularised logistic
+    probe (``C``) on the train rows, scored on those same rows (``train_accuracy``, also on their
+    affirmative and negated parts) and on E3 (unseen prompts of seen words in seen templates).
+
+    If even the training rows cannot be separated, or E3 stays low, no choice of C or split
+    brings held-out accuracy up: the label is not linear in the representation.
+    """
+    y = df["y"].to_numpy().astype(int)
+    negated = df["negation"].to_numpy().astype(bool)
+    train = parts["train"]
+    with single_thread():
+        probe = train_probe(X[train], y[train], axis=axis, kind="logreg", hook="", pooling="", layer=0, C=C, seed=seed)
+    correct = probe.predict(X) == y
+
+    def share(mask):
+        return float(correct[mask].mean()) if mask.any() else float("nan")
+
+    return {"C": float(C), "train_accuracy": share(train), "train_accuracy_affirmative": share(train & ~negated),
+            "train_accuracy_negated": share(train & negated), "E3_accuracy": share(parts["E3"])}
+
+
 def vader_correlation(scores: np.ndarray, df: pd.DataFrame, mask: np.ndarray) -> dict:
     """Spearman correlation between the mean read-out of each adjective and its VADER rating.
 

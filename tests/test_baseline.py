@@ -129,42 +129,51 @@ def test_common_prefix_length():
 
 
 # ----------------------------------------------------------------------------- probes on sentences (synthetic)
-def _synthetic_features(n=120, layers=4, width=6, good=("mean", 2), seed=0):
+def _synthetic_features(n=120, layers=4, width=6, good=(("resid_post", "mean"), 2), seed=0):
+    """Features keyed by (hook, pooling) like collect_many's; only ``good`` = (key, layer) separates the classes."""
     rng = np.random.default_rng(seed)
     y = np.array([0, 1] * (n // 2))
-    features = {p: rng.normal(size=(n, layers, width)) for p in ("last", "mean")}
-    features[good[0]][:, good[1], 0] += 3.0 * (2 * y - 1)  # one (pooling, layer) separates the classes
+    keys = [(hook, pooling) for hook in ("resid_post", "attn_v") for pooling in ("last", "mean")]
+    features = {key: rng.normal(size=(n, layers, width)) for key in keys}
+    features[good[0]][:, good[1], 0] += 3.0 * (2 * y - 1)
     return features, y
 
 
 def test_select_transfer_config_finds_the_informative_layer():
-    features, y = _synthetic_features()
+    features, y = _synthetic_features(good=(("attn_v", "mean"), 2))
     fit = np.arange(len(y)) < 80
-    pooling, layer, table = B.select_transfer_config(features, y, fit, ~fit, [0, 1, 2, 3],
-                                                     report={"other": (features, y)})
-    assert (pooling, layer) == ("mean", 2)
-    assert len(table) == 8 and set(table.columns) == {"pooling", "layer", "validation_accuracy", "other"}
-    assert table.set_index(["pooling", "layer"]).loc[("mean", 2), "validation_accuracy"] > 0.9
+    key, layer, table = B.select_transfer_config(features, y, fit, ~fit, [0, 1, 2, 3],
+                                                 report={"sentence_accuracy": (features, y)})
+    assert (key, layer) == (("attn_v", "mean"), 2)
+    assert len(table) == 16 and set(table.columns) == {"hook", "pooling", "layer", "validation_accuracy", "sentence_accuracy"}
+    assert table.set_index(["hook", "pooling", "layer"]).loc[("attn_v", "mean", 2), "validation_accuracy"] > 0.9
+    per_hook = B.best_transfer_config_per_hook(table)
+    assert per_hook["attn_v"] == ("mean", 2)
+    resid = table[table["hook"] == "resid_post"]
+    best = resid["validation_accuracy"].max()
+    assert per_hook["resid_post"] == next((r.pooling, r.layer) for r in resid.itertuples() if r.validation_accuracy == best)
+    fig = B.transfer_figure(table, (key, layer), "toy")
+    assert len(fig.data) == 8  # 4 (hook, pooling) lines x (validation, sentences)
 
 
 def test_choose_C_on_validation_prefers_regularisation_on_ties():
     features, y = _synthetic_features()
     fit = np.arange(len(y)) < 80
-    C, scores = B.choose_C_on_validation(features["mean"][:, 2], y, fit, ~fit, Cs=[1.0, 0.01, 0.1])
+    C, scores = B.choose_C_on_validation(features[("resid_post", "mean")][:, 2], y, fit, ~fit, Cs=[1.0, 0.01, 0.1])
     assert list(scores) == [0.01, 0.1, 1.0] and scores[C] == max(scores.values())
     assert C == min(c for c, s in scores.items() if s == max(scores.values()))
 
 
 def test_choose_layer_pooling_and_nested_cv():
-    features, y = _synthetic_features(good=("last", 1))
-    assert B.choose_layer_pooling(features, y, [0, 1, 2, 3])[:2] == ("last", 1)
+    features, y = _synthetic_features(good=(("attn_v", "last"), 1))
+    assert B.choose_layer_pooling(features, y, [0, 1, 2, 3])[:2] == (("attn_v", "last"), 1)
     folds = B.stratified_folds(y, 4, seed=0)
     result = B.in_domain_probe_cv(features, y, folds, [0, 1, 2, 3])
     assert (result["pred"] == y).mean() > 0.9
-    assert [c["layer"] for c in result["choices"]] == [1, 1, 1, 1]
+    assert [(c["hook"], c["pooling"], c["layer"]) for c in result["choices"]] == [("attn_v", "last", 1)] * 4
     # ties go to the earlier layer: identical features at every layer
-    same = {"last": np.repeat(features["last"][:, 1:2], 4, axis=1)}
-    assert B.choose_layer_pooling(same, y, [0, 1, 2, 3])[:2] == ("last", 0)
+    same = {("attn_v", "last"): np.repeat(features[("attn_v", "last")][:, 1:2], 4, axis=1)}
+    assert B.choose_layer_pooling(same, y, [0, 1, 2, 3])[:2] == (("attn_v", "last"), 0)
 
 
 def test_method_result_and_best_prompting():
@@ -256,3 +265,16 @@ def test_prompting_logodds_and_generation(smol):
     single = B.generate_answers(lm, B.build_prompts(lm, TEXTS[1:2]), max_new_tokens=3)
     assert len(answers) == 2 and all(isinstance(a, str) and a for a in answers)
     assert answers[1] == single[0]  # left padding does not change the greedy answer
+
+
+def test_fit_transfer_probe_uses_the_validation_C_and_names_its_features():
+    features, y = _synthetic_features(good=(("attn_v", "mean"), 2))
+    fit = np.arange(len(y)) < 80
+    probe, scores = B.fit_transfer_probe(features, y, fit, ~fit, ("attn_v", "mean"), 2, model_name="toy")
+    C, expected = B.choose_C_on_validation(features[("attn_v", "mean")][:, 2], y, fit, ~fit)
+    assert scores == expected and probe.metrics["C"] == C
+    assert (probe.hook, probe.pooling, probe.layer, probe.model) == ("attn_v", "mean", 2, "toy")
+    assert (probe.predict(features[("attn_v", "mean")][:, 2]) == y).mean() > 0.9
+    # layers maps a layer to its feature column
+    shifted, _ = B.fit_transfer_probe(features, y, fit, ~fit, ("attn_v", "mean"), 12, layers=[10, 11, 12, 13])
+    assert np.allclose(shifted.coef, probe.coef) and shifted.layer == 12

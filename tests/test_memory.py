@@ -2,6 +2,8 @@
 model), partial loading (tiny random models), and the fresh-process measurement."""
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -143,6 +145,17 @@ def test_measure_in_a_fresh_process(smol):
     assert np.array(probe_run["decision"]) == pytest.approx(expected, rel=1e-4, abs=1e-3)
     counts = M.param_counts(smol.original_model)
     assert probe_run["param_bytes"] == 4 * (counts["embedding"] + 3 * counts["per_layer"])
+
+    # a probe on the value vectors: the child reads v_proj of its last layer, as the bridge's attn.hook_v
+    kv_width = smol.cfg.n_key_value_heads * smol.cfg.d_head
+    v_probe = Probe(axis="valence", kind="logreg", hook="attn_v", pooling="last", layer=3,
+                    mean=np.zeros(kv_width), scale=np.ones(kv_width), coef=coef[:kv_width], intercept=0.0,
+                    direction=coef[:kv_width] / np.linalg.norm(coef[:kv_width]), projection_std=1.0)
+    v_run = M.measure("probe", "smollm2-135m", SENTENCES, probe=v_probe)
+    assert np.array(v_run["decision"]) == pytest.approx(readout(smol, v_probe, SENTENCES, cache=False), rel=1e-4, abs=1e-3)
+    assert v_run["param_bytes"] == 4 * (counts["embedding"] + 4 * counts["per_layer"])
+    with pytest.raises(ValueError, match="retrain"):
+        M.measure("probe", "smollm2-135m", SENTENCES, probe=dataclasses.replace(v_probe, hook="mlp_out"))
 
     prompt_run = M.measure("prompt", "smollm2-135m", SENTENCES[:2])
     lm = B.as_lm(smol)

@@ -55,6 +55,16 @@ def test_notebook_runs_quick(notebook_runner, tmp_path):
     assert set(results["cosines"]) == {"valence", "arousal", "shared_config"}
     assert -1 <= results["cosines"]["valence"]["valence/logreg~valence/mean_diff"] <= 1
     assert results["vader_spearman"] is not None and results["vader_n_words"] >= 20
+    for axis in ("valence", "arousal"):
+        breakdown = {(r["split"], r["rows"]): r for r in results["error_breakdown"][axis]}
+        assert set(breakdown) == {(s, rows) for s in ("E1", "E2", "E3", "E4") for rows in ("affirmative", "negated", "all")}
+        for split in ("E1", "E2", "E3", "E4"):  # the "all" rows are the split scored in `best`
+            assert breakdown[(split, "all")]["accuracy"] == pytest.approx(results["best"][axis]["accuracy"][split])
+            assert breakdown[(split, "affirmative")]["n"] + breakdown[(split, "negated")]["n"] == breakdown[(split, "all")]["n"]
+        assert sum(r["n"] for r in results["negator_accuracy"][axis]) == sum(
+            breakdown[(s, "negated")]["n"] for s in ("E1", "E2", "E3", "E4"))
+        ceiling = results["fit_ceiling"][axis]
+        assert ceiling["C"] == 100.0 and 0.5 <= ceiling["train_accuracy"] <= 1 and 0 <= ceiling["E3_accuracy"] <= 1
     probes = load(tmp_path / "probes.npz")
     assert {f"{a}/{k}" for a in ("valence", "arousal") for k in ("logreg", "mean_diff", "pc1")} <= set(probes)
     for axis in ("valence", "arousal"):

@@ -70,7 +70,16 @@ def test_notebook_runs_quick(notebook_runner, tmp_path):
     for name, above in results["prompting_above_chance"].items():
         assert above == (methods[name]["ci_low"] > 0.5)
     assert len(results["scaling_table"]) >= 8
-    assert results["transfer_probe"]["chosen_by"] == "templated validation"
+    transfer = results["transfer_probe"]
+    assert transfer["chosen_by"] == "templated validation" and transfer["hook"] in ("resid_post", "attn_v")
+    assert set(transfer["by_hook"]) == {"resid_post", "attn_v"}
+    chosen_row = transfer["by_hook"][transfer["hook"]]
+    assert (chosen_row["pooling"], chosen_row["layer"]) == (transfer["pooling"], transfer["layer"])
+    assert chosen_row["sentence_accuracy"] == pytest.approx(methods["probe_transfer"]["accuracy"])
+    for row in transfer["by_hook"].values():
+        assert row["validation_accuracy"] <= max(r["validation_accuracy"] for r in transfer["validation"]) + 1e-12
+        assert 0 <= row["sentence_accuracy"] <= 1
+    assert all(fold["hook"] in ("resid_post", "attn_v") for fold in results["in_domain_probe"]["folds"])
     assert len(results["in_domain_probe"]["folds"]) == results["n_folds"] == 3
     for name in ("prompt_logodds", "transfer_layer_choice", "probe_vs_prompting", "memory_scaling"):
         assert (tmp_path / f"{name}.html").exists(), name

@@ -178,3 +178,40 @@ def test_train_probe_kinds_agree_on_clean_data(table):
     # which up-weights the low-variance noise columns, so only its sign on column 0 is checked.
     assert probes[1].direction[0] > 0.99 and probes[2].direction[0] > 0.99
     assert probes[0].direction[0] > 0
+
+
+def _negation_feature(df, X, strength=2.0):
+    """Add a column that says whether the prompt is negated (what every real model encodes)."""
+    X = X.copy()
+    X[:, 2] += strength * np.where(df["negation"].to_numpy(), 1.0, -1.0)
+    return X
+
+
+def test_fit_ceiling_tells_composed_meaning_from_word_plus_negation(table):
+    df, parts = table
+    composed = probing.fit_ceiling(features(df, meaning=2.0), df, parts, axis="valence")
+    assert composed["train_accuracy"] == 1.0 and composed["E3_accuracy"] == 1.0 and composed["C"] == 100.0
+    # word and negation are both linear here, but the label (word XOR negation) is not: no linear
+    # probe separates the training rows, however weak its regularisation
+    additive = probing.fit_ceiling(_negation_feature(df, features(df, word=2.0)), df, parts, axis="valence")
+    assert additive["train_accuracy"] < 0.8 and additive["E3_accuracy"] < 0.8
+    assert set(additive) == {"C", "train_accuracy", "train_accuracy_affirmative", "train_accuracy_negated", "E3_accuracy"}
+
+
+def test_error_breakdown_and_negator_accuracy_locate_the_errors(table):
+    df, parts = table
+    df = df.assign(negator=np.where(df["negation"], np.where(df["pattern"].isin(["P0", "P1", "P2", "P3"]), "not", "never"), None))
+    X = features(df, word=2.0)
+    affirmative = ~df["negation"].to_numpy()
+    probe = train_probe(X[parts["train"] & affirmative], df["y"].to_numpy()[parts["train"] & affirmative],
+                        axis="valence", hook="resid_post", pooling="last", layer=0, C=1.0)
+    table_ = probing.error_breakdown(probe, X, df, parts).set_index(["split", "rows"])
+    assert set(table_.index.get_level_values("split")) == {"E1", "E2", "E3", "E4"}
+    for split in ("E1", "E2", "E3", "E4"):  # reads the word: right when affirmative, inverted when negated
+        assert table_.loc[(split, "affirmative"), "accuracy"] == 1.0
+        assert table_.loc[(split, "negated"), "accuracy"] == 0.0
+        n = table_.loc[(split, "affirmative"), "n"] + table_.loc[(split, "negated"), "n"]
+        assert table_.loc[(split, "all"), "n"] == n == parts[split].sum()
+    per_cue = probing.negator_accuracy(probe, X, df, np.ones(len(df), bool))
+    assert set(per_cue["negator"]) == {"not", "never"} and (per_cue["accuracy"] == 0.0).all()
+    assert per_cue["n"].sum() == df["negation"].sum()

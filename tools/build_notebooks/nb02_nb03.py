@@ -481,6 +481,29 @@ measured - goal), with arousal on affirmative templates alongside, and the two r
 results: the Emo_LLM slides (GPT-2 value vectors) and a plain last-token script on SmolLM2."""),
     ("code", """goals = PR.goal_table(best)
 goals.round(3)"""),
+    ("md", """## Where the probes err, and how far a linear read-out can go
+
+For each axis at its chosen configuration: the saved probe's accuracy on the affirmative and on
+the negated rows of every split; on the negated test rows, its accuracy per negation cue; and
+the **fit ceiling**, a nearly unregularised probe (C = 100) scored on its own training rows and
+on E3 (held-out combinations of seen words and seen templates). Labels flip under negation, so
+a representation that holds the word and the negation side by side, without composing them,
+cannot be read linearly: the training rows themselves stay inseparable. When the ceiling is
+below a goal, no regularisation or split brings held-out accuracy up to it at this
+configuration."""),
+    ("code", """diagnosis = {}
+for axis in ("valence", "arousal"):
+    df, parts = data[axis]
+    X = matrix_at(axis, chosen[axis])
+    probe = next(p for p in saved if p.axis == axis and p.kind == "logreg")
+    held = parts["E1"] | parts["E2"] | parts["E3"] | parts["E4"]
+    diagnosis[axis] = {"breakdown": PR.error_breakdown(probe, X, df, parts),
+                       "negators": PR.negator_accuracy(probe, X, df, held),
+                       "ceiling": PR.fit_ceiling(X, df, parts, axis=axis, seed=seed)}
+display(pd.concat({axis: d["breakdown"].pivot(index="split", columns="rows", values="accuracy")
+                   for axis, d in diagnosis.items()}).round(3))
+display(pd.DataFrame({axis: d["ceiling"] for axis, d in diagnosis.items()}).T.round(3))
+diagnosis["valence"]["negators"].round(3)"""),
     ("md", """## Save the probes and the numbers
 
 `probes.npz` holds, for both axes, the three kinds (logreg, mean_diff, pc1) at the axis's
@@ -506,6 +529,9 @@ results = {
     "vader_spearman": vader["spearman"], "vader_p_value": vader["p_value"], "vader_n_words": vader["n_words"],
     "vader_spearman_E1": vader_e1["spearman"], "vader_n_words_E1": vader_e1["n_words"],
     "goals": goals.to_dict(orient="records"),
+    "error_breakdown": {axis: d["breakdown"].to_dict(orient="records") for axis, d in diagnosis.items()},
+    "negator_accuracy": {axis: d["negators"].to_dict(orient="records") for axis, d in diagnosis.items()},
+    "fit_ceiling": {axis: d["ceiling"] for axis, d in diagnosis.items()},
     "table": table.to_dict(orient="records"),
     "seconds": {**{f"sweep_{a}": s for a, s in seconds.items()}, "total": time.time() - started},
 }
@@ -531,6 +557,11 @@ print(f"saved {out / 'probes.npz'} and results.json in {time.time() - started:.0
 - `vader_spearman` (with `vader_p_value`, `vader_n_words`): Spearman correlation of the valence
   read-out of unseen adjectives with VADER; `vader_spearman_E1` on the E1 prompts only.
 - `goals`: the issue's goals against `best` (`measured`, `met`, `gap`, references).
+- `error_breakdown`: per axis, the saved probe's accuracy on the `affirmative`, `negated` and `all`
+  rows of each split (`split`, `rows`, `accuracy`, `n`); `negator_accuracy`: per axis, its accuracy on
+  the negated held-out rows per negation cue (`negator`, `accuracy`, `n`), worst first.
+- `fit_ceiling`: per axis, a C = 100 probe at the chosen configuration: `train_accuracy` (also
+  `train_accuracy_affirmative`, `train_accuracy_negated`) on its own training rows and `E3_accuracy`.
 - `table`: every accuracy: rows of `axis`, `variant` (`all` | `affirmative_only`), `hook`, `pooling`,
   `layer`, `split` (`validation`, `E1`-`E4`, `negation_transfer`), `accuracy`, `n_test`, `n_train`, `C`.
 - `seconds`: wall-clock time per axis sweep and in total.

@@ -32,7 +32,7 @@ This notebook repeats that comparison on a small model, side by side in one run:
 | `zero_shot` | the whole model, one forward pass per text | nothing |
 | `few_shot` | the whole model, prompt with `k_shot` labelled examples | examples from the training folds only |
 | `*_calibrated` | the same passes, minus the prompt's bias on content-free inputs | nothing more |
-| `probe_transfer` | layers 0..L, then a linear read-out | templated prompts only (layer, pooling chosen on them) |
+| `probe_transfer` | layers 0..L, then a linear read-out | templated prompts only (hook, pooling, layer chosen on them) |
 | `probe_in_domain` | layers 0..L, then a linear read-out | the sentence set, nested cross-validation |
 
 Prompting is scored by the next-token log-probabilities of the label words, so every text
@@ -49,7 +49,9 @@ k_shot = 4                # few-shot examples (balanced labels), drawn from trai
 n_templated_train = 1600  # templated training prompts of the transfer probe (train split)
 n_e4 = 200                # templated E4 test prompts (unseen adjectives in unseen templates)
 transfer_layer = None     # None: chosen on templated validation prompts; an int fixes it
+transfer_hook = None      # None: chosen among hooks; "resid_post" or "attn_v" fixes it
 transfer_pooling = None   # None: chosen among poolings; "last" or "mean" fixes it
+hooks = ["resid_post", "attn_v"]  # the hooks of notebook 03; both probes choose among hooks x poolings
 poolings = ["mean", "last"]
 n_generate = 40           # texts whose free generation is parsed (per prompt variant)
 n_measure = 100           # texts run in the fresh-process memory/time measurement
@@ -175,55 +177,71 @@ shown["parsed"] = [B.parse_label(a) is not None for a in answers["zero_shot"]]
 shown.sort_values("parsed", kind="stable").head(8)"""),
     ("md", """## Probe transfer: trained on templated prompts, tested on sentences
 
-Pooled residual-stream activations of every layer (`resid_post`, last token and mean over
-tokens) for the templated training prompts, the E4 prompts and the sentences, from one forward
-pass per batch (cached on disk). The layer and pooling are chosen **on templated prompts only**:
+Pooled activations of every layer (each hook of `hooks`: the residual stream `resid_post` and
+the attention value vectors `attn_v`, notebook 03's two hooks; last token and mean over tokens)
+for the templated training prompts, the E4 prompts and the sentences, from one forward pass
+per batch (cached on disk). The hook, pooling and layer are chosen **on templated prompts only**:
 a probe (C = 0.01 for this scan) is fitted on part of the training prompts and validated on
 training prompts whose adjective or template was held out. The dotted lines show each probe's accuracy on the
 sentences for information; they play no part in the choice."""),
-    ("code", """specs = [("resid_post", p) for p in poolings]
+    ("code", """specs = [(h, p) for h in hooks for p in poolings]  # features are keyed (hook, pooling)
 start = time.perf_counter()
-by_pooling = lambda acts: {p: acts[("resid_post", p)] for p in poolings}
-F_train = by_pooling(collect_many(model, train_rows["prompt"].tolist(), specs))
-F_e4 = by_pooling(collect_many(model, e4_texts, specs))
-F_sent = by_pooling(collect_many(model, texts, specs))
+F_train = collect_many(model, train_rows["prompt"].tolist(), specs)
+F_e4 = collect_many(model, e4_texts, specs)
+F_sent = collect_many(model, texts, specs)
 timings["collect_all_layers"] = time.perf_counter() - start
 layers = list(range(n_layers))
 fit, validate = B.transfer_validation_masks(train_rows, seed)
-chosen_pooling, chosen_layer, selection = B.select_transfer_config(
+(chosen_hook, chosen_pooling), chosen_layer, selection = B.select_transfer_config(
     F_train, train_rows["y"], fit, validate, layers, report={"sentence_accuracy": (F_sent, y)})
-chosen = (transfer_pooling or chosen_pooling, chosen_layer if transfer_layer is None else int(transfer_layer))
+chosen = ((transfer_hook or chosen_hook, transfer_pooling or chosen_pooling),
+          chosen_layer if transfer_layer is None else int(transfer_layer))
 fig = B.transfer_figure(selection, chosen, model_name)
 save_figure(fig, out, "transfer_layer_choice")
 fig"""),
     ("md", """The transfer probe itself: a logistic probe on all templated training prompts at the
-chosen layer and pooling. Its regularisation C is chosen on the same templated validation
+chosen hook, pooling and layer. Its regularisation C is chosen on the same templated validation
 (fit on part of the training prompts, scored on those with a held-out adjective or template).
 The dotted curves above used the scan's C = 0.01; a different C can move the sentence accuracy
 by several points, and it is still chosen without looking at the sentences."""),
-    ("code", """pooling, layer = chosen
-C, C_scores = B.choose_C_on_validation(F_train[pooling][:, layer], train_rows["y"], fit, validate)
-probe_transfer = train_probe(F_train[pooling][:, layer], train_rows["y"], axis="valence", hook="resid_post",
-                             pooling=pooling, layer=layer, model_name=model_name, seed=seed, C=C)
-transfer_decision = probe_transfer.decision_function(F_sent[pooling][:, layer])
-transfer_pred, transfer_pred_e4 = (transfer_decision > 0).astype(int), probe_transfer.predict(F_e4[pooling][:, layer])
-print(f"transfer probe: {pooling} pooling, layer {layer}, C={C} (validation {C_scores}); sentences "
+    ("code", """(hook, pooling), layer = chosen
+probe_transfer, C_scores = B.fit_transfer_probe(F_train, train_rows["y"], fit, validate, (hook, pooling), layer,
+                                                model_name=model_name, seed=seed)
+C = probe_transfer.metrics["C"]
+transfer_decision = probe_transfer.decision_function(F_sent[(hook, pooling)][:, layer])
+transfer_pred = (transfer_decision > 0).astype(int)
+transfer_pred_e4 = probe_transfer.predict(F_e4[(hook, pooling)][:, layer])
+print(f"transfer probe: {hook}, {pooling} pooling, layer {layer}, C={C} (validation {C_scores}); sentences "
       f"{(transfer_pred == y).mean():.3f}, E4 {(transfer_pred_e4 == y_e4).mean():.3f}")"""),
+    ("md", """What the same choice gives when it may use one hook only (for information: each row is
+chosen and fitted exactly like the transfer probe, on templated prompts, then scored on the
+sentences). The residual stream alone was this notebook's only candidate before the value
+vectors were added."""),
+    ("code", """transfer_by_hook = {}
+for only_hook, (only_pooling, only_layer) in B.best_transfer_config_per_hook(selection).items():
+    only_probe, _ = B.fit_transfer_probe(F_train, train_rows["y"], fit, validate, (only_hook, only_pooling), only_layer,
+                                         model_name=model_name, seed=seed)
+    transfer_by_hook[only_hook] = {
+        "pooling": only_pooling, "layer": only_layer, "C": only_probe.metrics["C"],
+        "validation_accuracy": float(selection.set_index(["hook", "pooling", "layer"]).loc[
+            (only_hook, only_pooling, only_layer), "validation_accuracy"]),
+        "sentence_accuracy": float((only_probe.predict(F_sent[(only_hook, only_pooling)][:, only_layer]) == y).mean())}
+pd.DataFrame(transfer_by_hook).T"""),
     ("md", """## Probe in domain: trained on sentences, nested cross-validation
 
-For each fold, the layer and pooling are chosen by an inner 3-fold cross-validation on the
+For each fold, the hook, pooling and layer are chosen by an inner 3-fold cross-validation on the
 other folds, a probe is trained there and predicts the held-out fold. The deployed probe (for
 the memory/time measurement and the E4 column) is chosen and trained the same way on all
 sentences."""),
     ("code", """start = time.perf_counter()
 cv = B.in_domain_probe_cv(F_sent, y, folds, layers, seed=seed, model_name=model_name)
-dep_pooling, dep_layer, dep_score = B.choose_layer_pooling(F_sent, y, layers, seed=seed)
-probe_in_domain = train_probe(F_sent[dep_pooling][:, dep_layer], y, axis="valence", hook="resid_post",
+(dep_hook, dep_pooling), dep_layer, dep_score = B.choose_layer_pooling(F_sent, y, layers, seed=seed)
+probe_in_domain = train_probe(F_sent[(dep_hook, dep_pooling)][:, dep_layer], y, axis="valence", hook=dep_hook,
                               pooling=dep_pooling, layer=dep_layer, model_name=model_name, seed=seed)
-in_domain_pred_e4 = probe_in_domain.predict(F_e4[dep_pooling][:, dep_layer])
+in_domain_pred_e4 = probe_in_domain.predict(F_e4[(dep_hook, dep_pooling)][:, dep_layer])
 timings["in_domain_cv"] = time.perf_counter() - start
 display(pd.DataFrame(cv["choices"]))
-print(f"in-domain (out-of-fold) accuracy {(cv['pred'] == y).mean():.3f}; deployed probe: {dep_pooling} pooling, "
+print(f"in-domain (out-of-fold) accuracy {(cv['pred'] == y).mean():.3f}; deployed probe: {dep_hook}, {dep_pooling} pooling, "
       f"layer {dep_layer} (inner CV {dep_score:.3f}); on E4 {(in_domain_pred_e4 == y_e4).mean():.3f}")"""),
     ("md", """## The probe as a classifier: `classify` runs half a model
 
@@ -350,10 +368,12 @@ results = {
     "memory_saving_fraction_in_domain": saving_in_domain,
     "parse_rate": parse, "scaling_table": scaling,
     "parameter_counts": {**counts, "embedding_share": shares["embedding"]},
-    "transfer_probe": {"layer": layer, "pooling": pooling, "C": C, "C_validation": C_scores,
-                       "chosen_by": "templated validation" if transfer_layer is None and transfer_pooling is None else "parameters",
+    "transfer_probe": {"layer": layer, "hook": hook, "pooling": pooling, "C": C, "C_validation": C_scores,
+                       "chosen_by": "templated validation" if transfer_layer is None and transfer_pooling is None
+                       and transfer_hook is None else "parameters",
+                       "by_hook": transfer_by_hook,
                        "validation": selection.to_dict(orient="records")},
-    "in_domain_probe": {"folds": cv["choices"], "deployed": {"layer": dep_layer, "pooling": dep_pooling,
+    "in_domain_probe": {"folds": cv["choices"], "deployed": {"layer": dep_layer, "hook": dep_hook, "pooling": dep_pooling,
                                                             "inner_cv_accuracy": dep_score}},
     "calibration_offsets": {"zero_shot": zero["offset"], "few_shot": few["offsets"], "zero_shot_E4": zero_e4["offset"],
                             "few_shot_E4": few_e4["offset"]},
@@ -392,10 +412,11 @@ print(f"wrote {out / 'results.json'} after {results['seconds_total']:.0f} s")"""
   `layers_share`, `saving_at_25`/`_50`/`_75` (probe at that share of the depth), `depth_for_57` (the
   deepest probe, as a share of the layers run, that still saves 57%; null if none).
 - `parameter_counts`: this model's `embedding`, `per_layer`, `head`, `n_layers`, `total`, `embedding_share`.
-- `transfer_probe`: `layer`, `pooling`, `C` (with `C_validation`: templated validation accuracy per C),
-  `chosen_by`, `validation` (per pooling and layer: templated
+- `transfer_probe`: `layer`, `hook`, `pooling`, `C` (with `C_validation`: templated validation accuracy per C),
+  `chosen_by`, `by_hook` (per hook: the configuration the same choice makes with that hook only, its
+  `validation_accuracy` and `sentence_accuracy`), `validation` (per hook, pooling and layer: templated
   `validation_accuracy` and, for information, `sentence_accuracy`).
-- `in_domain_probe`: per-fold choices (`pooling`, `layer`, `inner_cv_accuracy`, `C`) and the `deployed` probe.
+- `in_domain_probe`: per-fold choices (`hook`, `pooling`, `layer`, `inner_cv_accuracy`, `C`) and the `deployed` probe.
 - `calibration_offsets`, `few_shot_examples` (per fold), `reference_probes` (notebook 03's valence probe on
   the sentences, when its file exists), `goals`, `prompting_above_chance` (per prompting variant: its 95%
   interval lies above 0.5), sizes (`n_sentences`, `n_hard`, `n_E4`,
