@@ -201,6 +201,8 @@ def summarise(run_dir: Path, model: str) -> dict:
     methods = baseline.get("methods", {})
     summary["probe_vs_prompting"] = {name: _dig(methods, name, "accuracy") for name in methods}
     summary["probe_minus_best_prompting"] = baseline.get("probe_minus_best_prompting")
+    summary["probe_transfer_minus_best_prompting"] = baseline.get("probe_transfer_minus_best_prompting")
+    summary["transfer_probe"] = {k: _dig(baseline, "transfer_probe", k) for k in ("layer", "hook", "pooling")}
     summary["memory_saving_fraction"] = baseline.get("memory_saving_fraction")
     summary["steering"] = {"spearman_rho": _dig(steering, "valence", "spearman_rho"),
                            "layer": _dig(steering, "valence", "layer"), "kind": _dig(steering, "valence", "kind")}
@@ -236,7 +238,11 @@ def write_summary(run_dir: Path, summary: dict) -> None:
     lines.append(f"| probe readout vs VADER (Spearman) | {_fmt(summary.get('vader_spearman'))} |")
     for name, acc in (summary.get("probe_vs_prompting") or {}).items():
         lines.append(f"| sentence polarity accuracy: {name} | {_fmt(acc)} |")
-    lines.append(f"| probe minus best prompting (points) | {_fmt(summary.get('probe_minus_best_prompting'))} |")
+    lines.append(f"| in-domain probe minus best prompting (points) | {_fmt(summary.get('probe_minus_best_prompting'))} |")
+    transfer = summary.get("transfer_probe") or {}
+    lines.append(f"| transfer probe minus best prompting (points), layer {_fmt(transfer.get('layer'))} "
+                 f"({transfer.get('hook')}, {transfer.get('pooling')}) | "
+                 f"{_fmt(summary.get('probe_transfer_minus_best_prompting'))} |")
     lines.append(f"| memory saving of the probe | {_fmt(summary.get('memory_saving_fraction'))} |")
     steering = summary.get("steering") or {}
     lines.append(f"| steering: Spearman rho(alpha, VADER), layer {_fmt(steering.get('layer'))} "

@@ -94,3 +94,19 @@ def test_sweep_table_averages_seeds_per_model_and_split():
     assert table[["model", "split"]].values.tolist() == [["a", "E1"], ["b", "E1"]]
     row = table.iloc[0]
     assert (round(row["mean"], 6), row["min"], row["max"], row["n_seeds"]) == (0.8, 0.7, 0.9, 2)
+
+
+def test_summary_reports_both_probe_margins(tmp_path):
+    (tmp_path / "04_probe_vs_prompting").mkdir()
+    (tmp_path / "04_probe_vs_prompting" / "results.json").write_text(json.dumps({
+        "methods": {"zero_shot": {"accuracy": 0.6}, "probe_transfer": {"accuracy": 0.9}},
+        "probe_minus_best_prompting": 25.0, "probe_transfer_minus_best_prompting": 30.0,
+        "transfer_probe": {"layer": 15, "hook": "attn_v", "pooling": "mean", "C": 0.01}}))
+    summary = runner.summarise(tmp_path, "toy")
+    assert summary["probe_transfer_minus_best_prompting"] == 30.0
+    assert summary["transfer_probe"] == {"layer": 15, "hook": "attn_v", "pooling": "mean"}
+    runner.write_summary(tmp_path, summary)
+    text = (tmp_path / "summary.md").read_text()
+    assert "| in-domain probe minus best prompting (points) | 25.000 |" in text
+    assert "| transfer probe minus best prompting (points), layer 15 (attn_v, mean) | 30.000 |" in text
+    assert "| steering: Spearman rho(alpha, VADER), layer n/a (None) | n/a |" in text  # missing notebook: n/a
