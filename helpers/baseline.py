@@ -575,22 +575,25 @@ def fit_transfer_probe(features: dict[tuple[str, str], np.ndarray], y: Sequence[
 def transfer_figure(table, chosen: tuple[tuple[str, str], int], model_name: str):
     """Validation accuracy (templated, used for the choice) and sentence accuracy (information) per layer,
     one line per (hook, pooling); ``chosen`` = ((hook, pooling), layer)."""
+    import plotly.colors
     import plotly.graph_objects as go
 
     fig = go.Figure()
     dashes = {"validation_accuracy": "solid", "sentence_accuracy": "dot"}
     names = {"validation_accuracy": "templated validation (chooses)", "sentence_accuracy": "sentences (not used)"}
+    palette = plotly.colors.qualitative.Plotly  # one colour per (hook, pooling): solid chooses, dotted informs
     for column in [c for c in ("validation_accuracy", "sentence_accuracy") if c in table.columns]:
-        for (hook, pooling), part in table.groupby(["hook", "pooling"], sort=False):
-            fig.add_scatter(x=part["layer"], y=part[column], mode="lines+markers", line=dict(dash=dashes[column]),
+        for i, ((hook, pooling), part) in enumerate(table.groupby(["hook", "pooling"], sort=False)):
+            fig.add_scatter(x=part["layer"], y=part[column], mode="lines+markers",
+                            line=dict(dash=dashes[column], color=palette[i % len(palette)]),
                             name=f"{hook}, {pooling} pooling, {names[column]}",
                             hovertemplate=f"layer %{{x}}, {hook}, {pooling}: %{{y:.3f}}<extra>{names[column]}</extra>")
     (hook, pooling), layer = chosen
     fig.add_vline(x=layer, line_dash="dash", annotation_text=f"chosen: {hook}, {pooling} pooling, layer {layer}")
-    fig.update_xaxes(title_text="layer")
+    fig.update_xaxes(title_text="layer", range=[table["layer"].min() - 0.5, table["layer"].max() + 0.5])
     fig.update_yaxes(title_text="accuracy", range=[0.4, 1.0])
     fig.update_layout(title=f"{model_name}: the transfer probe's hook, pooling and layer are chosen on templated prompts only",
-                      height=520)
+                      height=620, legend=dict(orientation="h", y=-0.18))
     return fig
 
 
