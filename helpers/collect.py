@@ -165,9 +165,8 @@ def collect_many(model, prompts: Sequence[str], specs: Sequence[tuple[str, str]]
         stores[(hook, pooling)] = ChunkStore(key)
 
     encoded = encode_many(model, prompts, words)
-    # Token order puts prompts sharing a prefix into one chunk (see _run_chunk); chunks are stored in it.
-    order = token_order(encoded)
-    chunks = [order[start:start + CHUNK_PROMPTS] for start in range(0, len(order), CHUNK_PROMPTS)]
+    chunks = token_chunks(encoded)
+    order = [i for chunk in chunks for i in chunk]
 
     results: dict[tuple[str, str], list] = {spec: [None] * len(chunks) for spec in specs}
     widths: dict[str, int] = {}
@@ -255,6 +254,13 @@ def token_order(encoded: Sequence[Encoded]) -> list[int]:
     return sorted(range(len(encoded)), key=lambda i: (encoded[i].ids, i))
 
 
+def token_chunks(encoded: Sequence[Encoded]) -> list[list[int]]:
+    """Prompt indices in token order, cut into chunks of ``CHUNK_PROMPTS``: the unit of the cache
+    and of prefix sharing (prompts sharing a prefix land in one chunk, see ``_run_chunk``)."""
+    order = token_order(encoded)
+    return [order[start:start + CHUNK_PROMPTS] for start in range(0, len(order), CHUNK_PROMPTS)]
+
+
 def shared_prefix_lengths(ids_list: Sequence[Sequence[int]]) -> list[int]:
     """Per sequence, the length of the prefix it will take from a shared key/value cache.
 
@@ -277,11 +283,10 @@ def shared_prefix_lengths(ids_list: Sequence[Sequence[int]]) -> list[int]:
 def tokens_computed(model, prompts: Sequence[str]) -> tuple[int, int]:
     """(real tokens, tokens ``collect`` actually runs through the model) for ``prompts``."""
     encoded = encode_many(model, prompts)
-    ids_list = [encoded[i].ids for i in token_order(encoded)]
-    real = sum(len(ids) for ids in ids_list)
+    real = sum(len(e.ids) for e in encoded)
     computed = 0
-    for start in range(0, len(ids_list), CHUNK_PROMPTS):
-        part = ids_list[start:start + CHUNK_PROMPTS]
+    for chunk in token_chunks(encoded):
+        part = [encoded[i].ids for i in chunk]
         lengths = shared_prefix_lengths(part)
         computed += sum(len(ids) - k for ids, k in zip(part, lengths))
         computed += sum(len(p) for p in {tuple(ids[:k]) for ids, k in zip(part, lengths) if k})
