@@ -270,8 +270,9 @@ def fit_ceiling(X: np.ndarray, df: pd.DataFrame, parts: dict[str, np.ndarray], *
     probe (``C``) on the train rows, scored on those same rows (``train_accuracy``, also on their
     affirmative and negated parts) and on E3 (unseen prompts of seen words in seen templates).
 
-    If even the training rows cannot be separated, or E3 stays low, no choice of C or split
-    brings held-out accuracy up: the label is not linear in the representation.
+    If even the training rows cannot be separated, no choice of C helps: the label is not linear
+    in the representation. If they are separated but E3 stays low, the fit memorises rows rather
+    than reading a direction that holds for new combinations of seen words and templates.
     """
     y = df["y"].to_numpy().astype(int)
     negated = df["negation"].to_numpy().astype(bool)
