@@ -511,7 +511,7 @@ def select_transfer_config(features: dict[tuple[str, str], np.ndarray], y: Seque
     from .probes import threads_limited
 
     y = np.asarray(y).astype(int)
-    rows, keys = [], []
+    rows = []
     with threads_limited(1):
         for j, layer in enumerate(layers):
             for key, X in features.items():
@@ -521,23 +521,25 @@ def select_transfer_config(features: dict[tuple[str, str], np.ndarray], y: Seque
                 for column, (other, other_y) in (report or {}).items():
                     row[column] = float((model.predict(other[key][:, j]) == np.asarray(other_y)).mean())
                 rows.append(row)
-                keys.append(key)
+    table = pd.DataFrame(rows)
+    key, layer = best_transfer_config(table)
+    return key, layer, table
+
+
+def best_transfer_config(table, hook: str | None = None) -> tuple[tuple[str, str], int]:
+    """((hook, pooling), layer) of the row of ``select_transfer_config``'s table with the best
+    validation accuracy. Rows are in layer order, then in the order features were given, and the
+    first of tied rows wins (the earlier layer: fewer layers to run). ``hook``: choose among that
+    hook's rows only, i.e. what the choice would be with one hook."""
     best = None
-    for i, row in enumerate(rows):  # layers ascending, features in given order: strict > keeps the first of ties
-        if best is None or row["validation_accuracy"] > rows[best]["validation_accuracy"] + 1e-12:
-            best = i
-    return keys[best], rows[best]["layer"], pd.DataFrame(rows)
-
-
-def best_transfer_config_per_hook(table) -> dict[str, tuple[str, int]]:
-    """{hook: (pooling, layer)} with the best templated validation accuracy among that hook's rows of
-    ``select_transfer_config``'s table (same tie rule): what the choice would be with one hook only."""
-    best = {}
     for row in table.itertuples():
-        current = best.get(row.hook)
-        if current is None or row.validation_accuracy > current.validation_accuracy + 1e-12:
-            best[row.hook] = row
-    return {hook: (row.pooling, int(row.layer)) for hook, row in best.items()}
+        if hook is not None and row.hook != hook:
+            continue
+        if best is None or row.validation_accuracy > best.validation_accuracy + 1e-12:
+            best = row
+    if best is None:
+        raise ValueError(f"No rows for hook {hook!r}; the table has hooks {sorted(set(table['hook']))}.")
+    return (best.hook, best.pooling), int(best.layer)
 
 
 def choose_C_on_validation(X: np.ndarray, y: Sequence[int], fit: np.ndarray, validate: np.ndarray,

@@ -147,11 +147,14 @@ def test_select_transfer_config_finds_the_informative_layer():
     assert (key, layer) == (("attn_v", "mean"), 2)
     assert len(table) == 16 and set(table.columns) == {"hook", "pooling", "layer", "validation_accuracy", "sentence_accuracy"}
     assert table.set_index(["hook", "pooling", "layer"]).loc[("attn_v", "mean", 2), "validation_accuracy"] > 0.9
-    per_hook = B.best_transfer_config_per_hook(table)
-    assert per_hook["attn_v"] == ("mean", 2)
+    assert B.best_transfer_config(table) == (key, layer)
+    assert B.best_transfer_config(table, "attn_v") == (("attn_v", "mean"), 2)
     resid = table[table["hook"] == "resid_post"]
     best = resid["validation_accuracy"].max()
-    assert per_hook["resid_post"] == next((r.pooling, r.layer) for r in resid.itertuples() if r.validation_accuracy == best)
+    first_best = next(r for r in resid.itertuples() if r.validation_accuracy == best)
+    assert B.best_transfer_config(table, "resid_post") == (("resid_post", first_best.pooling), first_best.layer)
+    with pytest.raises(ValueError, match="mlp_out"):
+        B.best_transfer_config(table, "mlp_out")
     fig = B.transfer_figure(table, (key, layer), "toy")
     assert len(fig.data) == 8  # 4 (hook, pooling) lines x (validation, sentences)
 

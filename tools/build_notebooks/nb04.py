@@ -218,7 +218,8 @@ chosen and fitted exactly like the transfer probe, on templated prompts, then sc
 sentences). The residual stream alone was this notebook's only candidate before the value
 vectors were added."""),
     ("code", """transfer_by_hook = {}
-for only_hook, (only_pooling, only_layer) in B.best_transfer_config_per_hook(selection).items():
+for only_hook in hooks:
+    (_, only_pooling), only_layer = B.best_transfer_config(selection, only_hook)
     only_probe, _ = B.fit_transfer_probe(F_train, train_rows["y"], fit, validate, (only_hook, only_pooling), only_layer,
                                          model_name=model_name, seed=seed)
     transfer_by_hook[only_hook] = {
