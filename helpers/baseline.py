@@ -558,16 +558,15 @@ def choose_C_on_validation(X: np.ndarray, y: Sequence[int], fit: np.ndarray, val
 
 
 def fit_transfer_probe(features: dict[tuple[str, str], np.ndarray], y: Sequence[int], fit: np.ndarray,
-                       validate: np.ndarray, key: tuple[str, str], layer: int, *, layers: Sequence[int] | None = None,
-                       model_name: str = "", seed: int = 0):
+                       validate: np.ndarray, key: tuple[str, str], layer: int, *, model_name: str = "",
+                       seed: int = 0):
     """The transfer probe at ((hook, pooling) = ``key``, ``layer``): C chosen on the templated validation
-    rows (``choose_C_on_validation``), then a logistic probe on all rows. ``layers``: the layer index
-    of each feature column (default: column j is layer j). Returns (probe, {C: validation accuracy})."""
+    rows (``choose_C_on_validation``), then a logistic probe on all rows. ``features[key]`` holds every
+    layer from 0 (column j is layer j). Returns (probe, {C: validation accuracy})."""
     from .probes import train_probe
 
     hook, pooling = key
-    column = list(layers).index(layer) if layers is not None else int(layer)
-    X = features[key][:, column]
+    X = features[key][:, layer]
     C, scores = choose_C_on_validation(X, y, fit, validate)
     probe = train_probe(X, np.asarray(y).astype(int), axis="valence", hook=hook, pooling=pooling, layer=layer,
                         model_name=model_name, seed=seed, C=C)

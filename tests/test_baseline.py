@@ -278,6 +278,3 @@ def test_fit_transfer_probe_uses_the_validation_C_and_names_its_features():
     assert scores == expected and probe.metrics["C"] == C
     assert (probe.hook, probe.pooling, probe.layer, probe.model) == ("attn_v", "mean", 2, "toy")
     assert (probe.predict(features[("attn_v", "mean")][:, 2]) == y).mean() > 0.9
-    # layers maps a layer to its feature column
-    shifted, _ = B.fit_transfer_probe(features, y, fit, ~fit, ("attn_v", "mean"), 12, layers=[10, 11, 12, 13])
-    assert np.allclose(shifted.coef, probe.coef) and shifted.layer == 12

@@ -405,10 +405,15 @@ At each axis's chosen configuration, on its training rows: the logistic-regressi
 principal component of the template-centred training activations (signed by the labels;
 without the centring PC1 is the direction along which templates differ). Their cosines say
 whether they are one direction. These are the probes saved for notebooks 04 and 05."""),
-    ("code", """def matrix_at(axis, cfg):
-    df, parts = data[axis]
-    X = PR.prompt_activations(model, df, hooks=[cfg["hook"]], poolings=[cfg["pooling"]], layers=layers, progress=False)
-    return X[(cfg["hook"], cfg["pooling"])][:, layers.index(cfg["layer"])]
+    ("code", """matrices = {}  # (axis, hook, pooling, layer) -> [n, width]: later cells reuse them
+
+def matrix_at(axis, cfg):
+    key = (axis, cfg["hook"], cfg["pooling"], cfg["layer"])
+    if key not in matrices:
+        X = PR.prompt_activations(model, data[axis][0], hooks=[cfg["hook"]], poolings=[cfg["pooling"]], layers=layers,
+                                  progress=False)
+        matrices[key] = X[(cfg["hook"], cfg["pooling"])][:, layers.index(cfg["layer"])]
+    return matrices[key]
 
 saved, kind_accuracy = [], {}
 for axis in ("valence", "arousal"):
@@ -488,9 +493,9 @@ the negated rows of every split; on the negated test rows, its accuracy per nega
 the **fit ceiling**, a nearly unregularised probe (C = 100) scored on its own training rows and
 on E3 (held-out combinations of seen words and seen templates). Labels flip under negation, so
 a representation that holds the word and the negation side by side, without composing them,
-cannot be read linearly: the training rows themselves stay inseparable. When the ceiling is
-below a goal, no regularisation or split brings held-out accuracy up to it at this
-configuration."""),
+cannot be read linearly: then even the training rows stay inseparable. When the training rows
+are separated but E3 stays below a goal, weakening the regularisation only memorises rows: the
+direction it finds does not carry to new combinations of seen words and templates."""),
     ("code", """diagnosis = {}
 for axis in ("valence", "arousal"):
     df, parts = data[axis]
