@@ -288,6 +288,66 @@ def fit_ceiling(X: np.ndarray, df: pd.DataFrame, parts: dict[str, np.ndarray], *
             "train_accuracy_negated": share(train & negated), "E3_accuracy": share(parts["E3"])}
 
 
+def word_accuracy(X: np.ndarray, df: pd.DataFrame, *, axis: str, C: float, seed: int = 0,
+                  progress: bool = False) -> pd.DataFrame:
+    """Leave-one-word-out accuracy of every adjective of ``df``: which words the read-out fails on.
+
+    For each word, two probes (C fixed) are fit on the rows of every *other* word and scored on
+    the word's own rows:
+    - labels by meaning (flipped under negation), all templates: ``accuracy`` on all of the word's
+      rows, split into ``affirmative`` and ``negated``;
+    - affirmative templates only (the word's own label, no negation involved): ``affirmative_only``.
+    A word the model knows but whose negation it does not compose scores high on
+    ``affirmative_only`` and low on ``negated``; a word it does not know is low on both.
+    Rows: adjective, adjective_label, n, accuracy, affirmative, negated, affirmative_only; worst first.
+    """
+    from tqdm.auto import tqdm
+
+    y = df["y"].to_numpy().astype(int)
+    words = df["adjective"].astype(str).to_numpy()
+    negated = df["negation"].to_numpy().astype(bool)
+    own_label = (df["adjective_label"] if "adjective_label" in df.columns else df["label"]).astype(str).to_numpy()
+    rows = []
+
+    def fit(mask):
+        return train_probe(X[mask], y[mask], axis=axis, kind="logreg", hook="", pooling="", layer=0, C=C, seed=seed)
+
+    def share(correct, mask):
+        return float(correct[mask].mean()) if mask.any() else float("nan")
+
+    with single_thread():
+        for word in tqdm(sorted(set(words)), desc=f"leave-one-word-out {axis}", disable=not progress):
+            mine = words == word
+            correct = fit(~mine).predict(X[mine]) == y[mine]
+            others_affirmative = ~mine & ~negated
+            mine_affirmative = mine & ~negated
+            aff_only = float("nan")
+            if mine_affirmative.any() and len(np.unique(y[others_affirmative])) == 2:
+                aff_only = float((fit(others_affirmative).predict(X[mine_affirmative]) == y[mine_affirmative]).mean())
+            rows.append({"adjective": word, "adjective_label": own_label[mine][0], "n": int(mine.sum()),
+                         "accuracy": float(correct.mean()), "affirmative": share(correct, ~negated[mine]),
+                         "negated": share(correct, negated[mine]), "affirmative_only": aff_only})
+    out = pd.DataFrame(rows, columns=["adjective", "adjective_label", "n", "accuracy", "affirmative", "negated",
+                                      "affirmative_only"])
+    return out.sort_values(["accuracy", "adjective"], kind="stable").reset_index(drop=True)
+
+
+def word_accuracy_figure(words: pd.DataFrame, *, title: str):
+    """Per-word leave-one-word-out accuracy (``word_accuracy``): affirmative and negated rows of the
+    labels-by-meaning probe, and the affirmative-only probe, worst words on the left."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    for column, name, color in (("affirmative", "affirmative rows (probe on all rows)", "#1f77b4"),
+                                ("negated", "negated rows (probe on all rows)", "#d62728"),
+                                ("affirmative_only", "affirmative rows (probe on affirmative rows)", "#7f7f7f")):
+        fig.add_bar(x=words["adjective"], y=words[column], name=name, marker_color=color,
+                    hovertemplate="%{x}: %{y:.3f}<extra>" + name + "</extra>")
+    fig.update_layout(title=title, barmode="group", height=460, yaxis=dict(title="accuracy", range=[0, 1.02]),
+                      xaxis=dict(title="held-out word (worst first)", tickangle=-60), legend=dict(orientation="h", y=-0.45))
+    return fig
+
+
 def vader_correlation(scores: np.ndarray, df: pd.DataFrame, mask: np.ndarray) -> dict:
     """Spearman correlation between the mean read-out of each adjective and its VADER rating.
 

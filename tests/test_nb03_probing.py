@@ -65,11 +65,16 @@ def test_notebook_runs_quick(notebook_runner, tmp_path):
             breakdown[(s, "negated")]["n"] for s in ("E1", "E2", "E3", "E4"))
         ceiling = results["fit_ceiling"][axis]
         assert ceiling["C"] == 100.0 and 0.5 <= ceiling["train_accuracy"] <= 1 and 0 <= ceiling["E3_accuracy"] <= 1
+        words = results["word_accuracy"][axis]
+        assert sum(w["n"] for w in words) == results["n_prompts"][axis]  # every word held out once
+        assert [w["accuracy"] for w in words] == sorted(w["accuracy"] for w in words)  # worst first
+        assert all(0 <= w[k] <= 1 for w in words for k in ("accuracy", "affirmative", "negated", "affirmative_only"))
     probes = load(tmp_path / "probes.npz")
     assert {f"{a}/{k}" for a in ("valence", "arousal") for k in ("logreg", "mean_diff", "pc1")} <= set(probes)
     for axis in ("valence", "arousal"):
         p = probes[axis]
         assert (p.layer, p.hook, p.pooling) == tuple(results["best"][axis][k] for k in ("layer", "hook", "pooling"))
         assert np.linalg.norm(p.direction) == pytest.approx(1.0, abs=1e-4)
-    for name in ("heatmap_valence_resid_post", "heatmap_arousal_attn_v", "cosines", "valence_arousal_plane", "vader"):
+    for name in ("heatmap_valence_resid_post", "heatmap_arousal_attn_v", "cosines", "valence_arousal_plane", "vader",
+                 "words_valence", "words_arousal"):
         assert (tmp_path / f"{name}.html").exists(), name

@@ -215,3 +215,21 @@ def test_error_breakdown_and_negator_accuracy_locate_the_errors(table):
     per_cue = probing.negator_accuracy(probe, X, df, np.ones(len(df), bool))
     assert set(per_cue["negator"]) == {"not", "never"} and (per_cue["accuracy"] == 0.0).all()
     assert per_cue["n"].sum() == df["negation"].sum()
+
+
+def test_word_accuracy_finds_the_word_whose_negation_is_not_composed(table):
+    df, _ = table
+    # every word carries its composed meaning, except word3 whose representation ignores negation
+    stuck = (df["adjective"] == "word3").to_numpy()
+    X = features(df, meaning=2.0)
+    own = np.where(df["adjective_label"] == "positive", 1.0, -1.0)
+    X[stuck, 0] = 2.0 * own[stuck] + (X[stuck, 0] - 2.0 * (2 * df["y"].to_numpy()[stuck] - 1))
+    words = probing.word_accuracy(X, df, axis="valence", C=1.0).set_index("adjective")
+    assert len(words) == df["adjective"].nunique() and (words["n"] == len(df) // len(words)).all()
+    assert words.index[0] == "word3"  # worst first
+    assert words.loc["word3", "affirmative"] == 1.0 and words.loc["word3", "negated"] == 0.0
+    assert words.loc["word3", "accuracy"] == 0.5
+    assert words.loc["word3", "affirmative_only"] == 1.0  # the word itself is read right
+    others = words.drop(index="word3")
+    assert (others[["accuracy", "affirmative", "negated", "affirmative_only"]] == 1.0).all().all()
+    assert set(words["adjective_label"]) == {"positive", "negative"}

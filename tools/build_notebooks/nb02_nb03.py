@@ -509,6 +509,25 @@ display(pd.concat({axis: d["breakdown"].pivot(index="split", columns="rows", val
                    for axis, d in diagnosis.items()}).round(3))
 display(pd.DataFrame({axis: d["ceiling"] for axis, d in diagnosis.items()}).T.round(3))
 diagnosis["valence"]["negators"].round(3)"""),
+    ("md", """### Which words fail
+
+The splits above pool words; here every adjective is held out in turn (**leave one word out**,
+C of the saved probe): a probe fit on the rows of all the other words reads the held-out word's
+rows, affirmative and negated. Beside it, a probe fit on affirmative templates only reads the
+word's affirmative rows. A word the model does not know fails both; a word whose negation the
+model has not composed is read right on its own (`affirmative_only`) and fails on the negated
+rows. Bars: worst words on the left."""),
+    ("code", """for axis in ("valence", "arousal"):
+    df, parts = data[axis]
+    probe = next(p for p in saved if p.axis == axis and p.kind == "logreg")
+    diagnosis[axis]["words"] = PR.word_accuracy(matrix_at(axis, chosen[axis]), df, axis=axis, C=probe.metrics["C"], seed=seed)
+    fig = PR.word_accuracy_figure(diagnosis[axis]["words"], title=f"{axis}: leave-one-word-out accuracy per adjective, "
+                                  f"{chosen[axis]['hook']} {chosen[axis]['pooling']} layer {chosen[axis]['layer']}")
+    save_figure(fig, out, f"words_{axis}")
+    fig.show()
+display(pd.DataFrame({axis: d["words"][["accuracy", "affirmative", "negated", "affirmative_only"]].mean()
+                      for axis, d in diagnosis.items()}).T.round(3))
+diagnosis["valence"]["words"].head(10).round(3)"""),
     ("md", """## Save the probes and the numbers
 
 `probes.npz` holds, for both axes, the three kinds (logreg, mean_diff, pc1) at the axis's
@@ -537,6 +556,7 @@ results = {
     "error_breakdown": {axis: d["breakdown"].to_dict(orient="records") for axis, d in diagnosis.items()},
     "negator_accuracy": {axis: d["negators"].to_dict(orient="records") for axis, d in diagnosis.items()},
     "fit_ceiling": {axis: d["ceiling"] for axis, d in diagnosis.items()},
+    "word_accuracy": {axis: d["words"].to_dict(orient="records") for axis, d in diagnosis.items()},
     "table": table.to_dict(orient="records"),
     "seconds": {**{f"sweep_{a}": s for a, s in seconds.items()}, "total": time.time() - started},
 }
@@ -567,12 +587,15 @@ print(f"saved {out / 'probes.npz'} and results.json in {time.time() - started:.0
   the negated held-out rows per negation cue (`negator`, `accuracy`, `n`), worst first.
 - `fit_ceiling`: per axis, a C = 100 probe at the chosen configuration: `train_accuracy` (also
   `train_accuracy_affirmative`, `train_accuracy_negated`) on its own training rows and `E3_accuracy`.
+- `word_accuracy`: per axis, every adjective held out in turn (`adjective`, `adjective_label`, `n`,
+  `accuracy`, `affirmative`, `negated`: the labels-by-meaning probe on the word's rows;
+  `affirmative_only`: a probe fit on affirmative templates on the word's affirmative rows), worst first.
 - `table`: every accuracy: rows of `axis`, `variant` (`all` | `affirmative_only`), `hook`, `pooling`,
   `layer`, `split` (`validation`, `E1`-`E4`, `negation_transfer`), `accuracy`, `n_test`, `n_train`, `C`.
 - `seconds`: wall-clock time per axis sweep and in total.
 
 Files: `probes.npz` (load with `helpers.probes.load`), `accuracy_table.csv` (= `table`),
-and the figures (`heatmap_*`, `layers_*`, `cosines`, `valence_arousal_plane`, `vader`)."""),
+and the figures (`heatmap_*`, `layers_*`, `cosines`, `valence_arousal_plane`, `vader`, `words_*`)."""),
 ]
 
 
