@@ -31,6 +31,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .collect import common_prefix_length
+from .stats import bootstrap_ci
 
 LABELS = ("negative", "positive")          # class 0, class 1 (as helpers.probes.AXIS_LABELS["valence"])
 LABEL_VARIANTS = {label: (label, label.capitalize(), " " + label, " " + label.capitalize()) for label in LABELS}
@@ -308,19 +309,6 @@ def parse_rate(answers: Sequence[str], y: Sequence[int] | None = None) -> dict:
 
 
 # ----------------------------------------------------------------------------- statistics
-def bootstrap_ci(correct: Sequence[float], n_boot: int = 2000, seed: int = 0, level: float = 0.95) -> tuple[float, float]:
-    """Percentile bootstrap interval of the mean of ``correct`` (0/1 per text)."""
-    correct = np.asarray(correct, dtype=np.float64).ravel()
-    if correct.size == 0:
-        raise ValueError("bootstrap_ci needs at least one value.")
-    if not 0 < level < 1:
-        raise ValueError(f"level must lie in (0, 1), got {level}")
-    rng = np.random.default_rng(seed)
-    means = correct[rng.integers(0, correct.size, size=(n_boot, correct.size))].mean(axis=1)
-    alpha = (1 - level) / 2
-    return float(np.quantile(means, alpha)), float(np.quantile(means, 1 - alpha))
-
-
 def accuracy_summary(pred: Sequence[int], y: Sequence[int], hard: Sequence[bool] | None = None,
                      seed: int = 0, n_boot: int = 2000) -> dict:
     """accuracy, ci_low, ci_high (bootstrap 95%), answered_positive, and accuracy_hard when ``hard`` is given."""

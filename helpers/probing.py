@@ -288,6 +288,37 @@ def fit_ceiling(X: np.ndarray, df: pd.DataFrame, parts: dict[str, np.ndarray], *
             "train_accuracy_negated": share(train & negated), "E3_accuracy": share(parts["E3"])}
 
 
+def split_intervals(probe: Probe, X: np.ndarray, df: pd.DataFrame, parts: dict[str, np.ndarray],
+                    table: pd.DataFrame, *, axis: str, n_boot: int = 2000, seed: int = 0) -> dict[str, list[float]]:
+    """95% intervals of the saved probe's accuracy on E1-E4, and of negation transfer, by a two-way
+    cluster bootstrap over adjectives and template patterns (``helpers.stats.bootstrap_ci``).
+
+    ``probe`` is the saved logistic probe (fit on ``train``); negation transfer is refit on every
+    affirmative prompt with the C the sweep ``table`` chose for that split at the probe's
+    configuration. Returns ``{split: [low, high]}``.
+    """
+    from .stats import bootstrap_ci
+
+    y = df["y"].to_numpy().astype(int)
+    groups = cv_groups(df)  # [adjective, pattern]
+
+    def interval(correct, mask):
+        return list(bootstrap_ci(correct[mask], n_boot=n_boot, seed=seed, clusters=[groups[mask, 0], groups[mask, 1]]))
+
+    correct = probe.predict(X) == y
+    out = {split: interval(correct, parts[split]) for split in HELD_OUT if parts[split].any()}
+    if parts["negation_transfer"].any():
+        row = table[(table["axis"] == axis) & (table["variant"] == "all") & (table["split"] == "negation_transfer")
+                    & (table["hook"] == probe.hook) & (table["pooling"] == probe.pooling) & (table["layer"] == probe.layer)]
+        if len(row):
+            train = parts["train_negation_transfer"]
+            with single_thread():
+                transfer = train_probe(X[train], y[train], axis=axis, kind="logreg", hook="", pooling="", layer=0,
+                                       C=float(row["C"].iloc[0]), seed=seed)
+            out["negation_transfer"] = interval(transfer.predict(X) == y, parts["negation_transfer"])
+    return out
+
+
 def word_accuracy(X: np.ndarray, df: pd.DataFrame, *, axis: str, C: float, seed: int = 0,
                   progress: bool = False) -> pd.DataFrame:
     """Leave-one-word-out accuracy of every adjective of ``df``: which words the read-out fails on.
@@ -498,14 +529,17 @@ REFERENCES = {
 
 
 def goal_table(best: dict) -> pd.DataFrame:
-    """Goals of issue #5 against the chosen probes (``best`` as in results.json); gap = measured - goal."""
+    """Goals of issue #5 against the chosen probes (``best`` as in results.json); gap = measured - goal;
+    ci_low / ci_high: the 95% interval of ``best[axis]["accuracy_ci"]`` when present (``split_intervals``)."""
     rows = []
     for axis, goals in GOALS.items():
         got = best[axis]["accuracy"]
         aff = best[axis].get("accuracy_affirmative_only", {})
         for split, goal in goals.items():
             measured = got.get(split)
+            interval = best[axis].get("accuracy_ci", {}).get(split, [None, None])
             row = {"axis": axis, "split": split, "goal": goal, "measured": measured,
+                   "ci_low": interval[0], "ci_high": interval[1],
                    "met": measured is not None and measured >= goal,
                    "gap": None if measured is None else measured - goal,
                    "affirmative_only": aff.get(split)}

@@ -65,17 +65,6 @@ def test_parse_rate_counts():
 
 
 # ----------------------------------------------------------------------------- statistics
-def test_bootstrap_ci_known_data():
-    assert B.bootstrap_ci(np.ones(50)) == (1.0, 1.0)
-    assert B.bootstrap_ci(np.zeros(50)) == (0.0, 0.0)
-    correct = np.array([1, 0] * 200)  # p = 0.5, n = 400: normal interval 0.5 +- 1.96 * 0.025
-    low, high = B.bootstrap_ci(correct, n_boot=4000, seed=1)
-    assert low == pytest.approx(0.451, abs=0.01) and high == pytest.approx(0.549, abs=0.01)
-    assert B.bootstrap_ci(correct, seed=3) == B.bootstrap_ci(correct, seed=3)  # deterministic
-    with pytest.raises(ValueError):
-        B.bootstrap_ci([])
-
-
 def test_accuracy_summary_exact():
     result = B.accuracy_summary([1, 1, 0, 0, 1], [1, 0, 0, 1, 1], hard=[False, True, False, True, False])
     assert result["accuracy"] == pytest.approx(0.6) and result["n"] == 5

@@ -45,6 +45,7 @@ def test_notebook_runs_quick(notebook_runner, tmp_path):
         assert all(0 <= a <= 1 for a in best["accuracy"].values())
         assert set(best["accuracy_affirmative_only"]) == {"E1", "E2", "E3", "E4"}
         assert set(best["affirmative_only_config"]["accuracy"]) == {"E1", "E2", "E3", "E4"}
+        assert set(best["accuracy_ci"]) == SPLITS and all(0 <= lo <= hi <= 1 for lo, hi in best["accuracy_ci"].values())
     # valence is easy at mid depth even in quick mode: well above chance on seen words
     assert results["best"]["valence"]["accuracy"]["E3"] > 0.8
     rows = results["table"]

@@ -233,3 +233,27 @@ def test_word_accuracy_finds_the_word_whose_negation_is_not_composed(table):
     others = words.drop(index="word3")
     assert (others[["accuracy", "affirmative", "negated", "affirmative_only"]] == 1.0).all().all()
     assert set(words["adjective_label"]) == {"positive", "negative"}
+
+
+def test_split_intervals_and_goal_table(table):
+    df, parts = table
+
+    def intervals(X):
+        t = sweep({("resid_post", "last"): X[:, None, :]}, df, parts, axis="valence", layers=[0], progress=False)
+        probe = train_probe(X[parts["train"]], df["y"].to_numpy()[parts["train"]], axis="valence", hook="resid_post",
+                            pooling="last", layer=0, C=1.0)
+        return probing.split_intervals(probe, X, df, parts, t, axis="valence", n_boot=500)
+
+    composed = intervals(features(df, meaning=2.0))
+    assert composed == {s: [1.0, 1.0] for s in ("E1", "E2", "E3", "E4", "negation_transfer")}
+    # reads the word: negation transfer is inverted on every negated row, whatever is resampled
+    assert intervals(features(df, word=2.0))["negation_transfer"] == [0.0, 0.0]
+
+    best = {"valence": {"accuracy": {"E1": 0.97, "E2": 0.99, "E3": 1.0, "E4": 0.9, "negation_transfer": 0.95},
+                        "accuracy_ci": {"E1": [0.93, 0.99]}},
+            "arousal": {"accuracy": {"E1": 0.95, "E2": 0.9, "E3": 0.99, "E4": 0.96}}}
+    goals = probing.goal_table(best).set_index(["axis", "split"])
+    assert goals.loc[("valence", "E1"), "ci_low"] == 0.93 and goals.loc[("valence", "E1"), "ci_high"] == 0.99
+    assert pd.isna(goals.loc[("valence", "E2"), "ci_low"])
+    assert not goals.loc[("valence", "E1"), "met"] and goals.loc[("valence", "E2"), "met"]
+    assert goals.loc[("valence", "E4"), "gap"] == pytest.approx(-0.08)

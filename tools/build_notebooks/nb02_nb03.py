@@ -483,8 +483,17 @@ fig.show()"""),
 
 The goals of issue #5 against the chosen probes (`measured`, labels by meaning; `gap` =
 measured - goal), with arousal on affirmative templates alongside, and the two reference
-results: the Emo_LLM slides (GPT-2 value vectors) and a plain last-token script on SmolLM2."""),
-    ("code", """goals = PR.goal_table(best)
+results: the Emo_LLM slides (GPT-2 value vectors) and a plain last-token script on SmolLM2.
+
+`ci_low` / `ci_high` bound a 95% interval from a **two-way cluster bootstrap** over adjectives
+and template patterns: a test split holds few distinct words and templates (E1: the held-out
+words), and rows that share one are not independent evidence. A goal above `ci_high` is missed
+by more than the luck of the draw."""),
+    ("code", """for axis in ("valence", "arousal"):
+    df, parts = data[axis]
+    probe = next(p for p in saved if p.axis == axis and p.kind == "logreg")
+    best[axis]["accuracy_ci"] = PR.split_intervals(probe, matrix_at(axis, chosen[axis]), df, parts, table, axis=axis, seed=seed)
+goals = PR.goal_table(best)
 goals.round(3)"""),
     ("md", """## Where the probes err, and how far a linear read-out can go
 
@@ -572,6 +581,8 @@ print(f"saved {out / 'probes.npz'} and results.json in {time.time() - started:.0
   `accuracy_affirmative_only` (`E1`-`E4`, affirmative templates for train and test, same configuration);
   `affirmative_only_config`: the configuration chosen on affirmative templates only (`layer`, `hook`,
   `pooling`, `depth_fraction`, `validation_accuracy`, `accuracy` on E1-E4).
+  `accuracy_ci`: per split (E1-E4, `negation_transfer`), [low, high] of the 95% two-way cluster
+  bootstrap interval (adjectives x template patterns).
 - `alternatives`: the configuration chosen by mean held-out accuracy, and the best `word`-pooling
   configuration, with their accuracies.
 - `best_per_split`: for every axis, variant, split, hook and pooling, the best layer, its accuracy
@@ -581,7 +592,7 @@ print(f"saved {out / 'probes.npz'} and results.json in {time.time() - started:.0
   `shared_config`: all pairs, both axes, at the valence configuration.
 - `vader_spearman` (with `vader_p_value`, `vader_n_words`): Spearman correlation of the valence
   read-out of unseen adjectives with VADER; `vader_spearman_E1` on the E1 prompts only.
-- `goals`: the issue's goals against `best` (`measured`, `met`, `gap`, references).
+- `goals`: the issue's goals against `best` (`measured`, `ci_low`, `ci_high`, `met`, `gap`, references).
 - `error_breakdown`: per axis, the saved probe's accuracy on the `affirmative`, `negated` and `all`
   rows of each split (`split`, `rows`, `accuracy`, `n`); `negator_accuracy`: per axis, its accuracy on
   the negated held-out rows per negation cue (`negator`, `accuracy`, `n`), worst first.
