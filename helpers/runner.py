@@ -194,7 +194,8 @@ def summarise(run_dir: Path, model: str) -> dict:
     summary["emotion_geometry"] = pca.get("emotion_geometry")
     for axis in ("valence", "arousal"):
         best = _dig(probing, "best", axis, default={}) or {}
-        summary[f"{axis}_probe"] = {k: best.get(k) for k in ("layer", "hook", "pooling", "depth_fraction", "accuracy")}
+        summary[f"{axis}_probe"] = {k: best.get(k) for k in ("layer", "hook", "pooling", "depth_fraction", "accuracy",
+                                                             "accuracy_ci")}
         if axis == "arousal":
             summary["arousal_probe"]["accuracy_affirmative_only"] = best.get("accuracy_affirmative_only")
     summary["vader_spearman"] = probing.get("vader_spearman")
@@ -231,8 +232,10 @@ def write_summary(run_dir: Path, summary: dict) -> None:
     for axis in ("valence", "arousal"):
         probe = summary.get(f"{axis}_probe") or {}
         where = f"layer {_fmt(probe.get('layer'))} ({probe.get('hook')}, {probe.get('pooling')})"
+        intervals = probe.get("accuracy_ci") or {}
         for split, acc in (probe.get("accuracy") or {}).items():
-            lines.append(f"| {axis} probe accuracy {split}, {where} | {_fmt(acc)} |")
+            interval = f" [{_fmt(intervals[split][0])}, {_fmt(intervals[split][1])}]" if split in intervals else ""
+            lines.append(f"| {axis} probe accuracy {split}, {where} | {_fmt(acc)}{interval} |")
         for split, acc in (probe.get("accuracy_affirmative_only") or {}).items():
             lines.append(f"| {axis} probe accuracy {split}, affirmative templates only | {_fmt(acc)} |")
     lines.append(f"| probe readout vs VADER (Spearman) | {_fmt(summary.get('vader_spearman'))} |")

@@ -110,3 +110,14 @@ def test_summary_reports_both_probe_margins(tmp_path):
     assert "| in-domain probe minus best prompting (points) | 25.000 |" in text
     assert "| transfer probe minus best prompting (points), layer 15 (attn_v, mean) | 30.000 |" in text
     assert "| steering: Spearman rho(alpha, VADER), layer n/a (None) | n/a |" in text  # missing notebook: n/a
+
+
+def test_summary_shows_probe_intervals_where_notebook_03_gave_them(tmp_path):
+    (tmp_path / "03_layer_probing").mkdir()
+    (tmp_path / "03_layer_probing" / "results.json").write_text(json.dumps({"best": {"valence": {
+        "layer": 15, "hook": "attn_v", "pooling": "mean", "accuracy": {"E1": 0.9375, "E2": 0.96},
+        "accuracy_ci": {"E1": [0.875, 0.9875]}}}}))
+    runner.write_summary(tmp_path, runner.summarise(tmp_path, "toy"))
+    text = (tmp_path / "summary.md").read_text()
+    assert "| valence probe accuracy E1, layer 15 (attn_v, mean) | 0.938 [0.875, 0.988] |" in text
+    assert "| valence probe accuracy E2, layer 15 (attn_v, mean) | 0.960 |" in text
