@@ -497,6 +497,68 @@ def run_axis(model, axis: str, *, hooks: Sequence[str], poolings: Sequence[str],
     return df, parts, acts, table
 
 
+WIDE_SPLITS = ("E1_wide", "E2_wide", "E4_wide")
+
+
+def wide_heldout_prompts(df: pd.DataFrame, parts: dict[str, np.ndarray], *, axis: str, n_patterns: int = 12,
+                         seed: int = 0) -> pd.DataFrame:
+    """A larger test of the saved probe after every choice is made: the whole dataset outside ``train``.
+
+    ``df`` samples some adjectives and templates (the time budget), so E1 holds only a few words
+    and E2 a few templates. Here, from every prompt of ``axis`` that ``helpers.data.load_prompts``
+    can make:
+    - ``E1_wide``: every adjective no training row contains, in ``n_patterns`` template patterns
+      (affirmative and negated twin) drawn from the training patterns;
+    - ``E2_wide``: the training adjectives in ``n_patterns`` patterns no training row contains;
+    - ``E4_wide``: the unseen adjectives in those unseen patterns.
+    Same columns as ``load_prompts`` plus ``split``. No row is a training row.
+    """
+    from .data import load_prompts
+
+    full = load_prompts(axis=axis)
+    train = parts["train"]
+    seen_words = set(df.loc[train, "adjective"])
+    pattern_column = "pattern" if "pattern" in df.columns else "template_id"
+    seen_patterns = sorted(set(df.loc[train, pattern_column]))
+    unseen_patterns = sorted(set(full[pattern_column]) - set(seen_patterns))
+    rng = np.random.default_rng([seed, 41])
+
+    def draw(patterns):
+        return {patterns[i] for i in rng.permutation(len(patterns))[:n_patterns]}
+
+    seen_draw, unseen_draw = draw(seen_patterns), draw(unseen_patterns)
+    word_seen = full["adjective"].isin(seen_words).to_numpy()
+    pattern = full[pattern_column].to_numpy()
+    masks = {"E1_wide": ~word_seen & np.isin(pattern, list(seen_draw)),
+             "E2_wide": word_seen & np.isin(pattern, list(unseen_draw)),
+             "E4_wide": ~word_seen & np.isin(pattern, list(unseen_draw))}
+    return pd.concat([full[mask].assign(split=name) for name, mask in masks.items()], ignore_index=True)
+
+
+def wide_heldout_accuracy(probe: Probe, X: np.ndarray, wide: pd.DataFrame, *, n_boot: int = 2000,
+                          seed: int = 0) -> pd.DataFrame:
+    """Accuracy of ``probe`` on each split of ``wide_heldout_prompts`` (all, affirmative and negated
+    rows), with a 95% two-way cluster-bootstrap interval (adjectives x template patterns).
+
+    Rows: split, rows, n, n_words, n_patterns, accuracy, ci_low, ci_high."""
+    from .stats import bootstrap_ci
+
+    correct = probe.predict(X) == wide["y"].to_numpy().astype(int)
+    negated = wide["negation"].to_numpy().astype(bool)
+    groups = cv_groups(wide)
+    rows = []
+    for split in WIDE_SPLITS:
+        in_split = (wide["split"] == split).to_numpy()
+        for name, mask in (("all", in_split), ("affirmative", in_split & ~negated), ("negated", in_split & negated)):
+            if not mask.any():
+                continue
+            low, high = bootstrap_ci(correct[mask], n_boot=n_boot, seed=seed, clusters=[groups[mask, 0], groups[mask, 1]])
+            rows.append({"split": split, "rows": name, "n": int(mask.sum()), "n_words": int(len(set(groups[mask, 0]))),
+                         "n_patterns": int(len(set(groups[mask, 1]))), "accuracy": float(correct[mask].mean()),
+                         "ci_low": low, "ci_high": high})
+    return pd.DataFrame(rows)
+
+
 def unseen_adjective_prompts(df: pd.DataFrame, parts: dict[str, np.ndarray], *, axis: str = "valence",
                              n_templates: int = 4, seed: int = 0) -> pd.DataFrame:
     """Every adjective of ``axis`` that no training row contains, in ``n_templates`` affirmative training templates.

@@ -196,6 +196,9 @@ def summarise(run_dir: Path, model: str) -> dict:
         best = _dig(probing, "best", axis, default={}) or {}
         summary[f"{axis}_probe"] = {k: best.get(k) for k in ("layer", "hook", "pooling", "depth_fraction", "accuracy",
                                                              "accuracy_ci")}
+        summary[f"{axis}_probe"]["accuracy_wide"] = {
+            row["split"]: {k: row[k] for k in ("accuracy", "ci_low", "ci_high", "n_words", "n_patterns")}
+            for row in (_dig(probing, "wide_heldout", axis) or []) if row.get("rows") == "all"}
         if axis == "arousal":
             summary["arousal_probe"]["accuracy_affirmative_only"] = best.get("accuracy_affirmative_only")
     summary["vader_spearman"] = probing.get("vader_spearman")
@@ -236,6 +239,9 @@ def write_summary(run_dir: Path, summary: dict) -> None:
         for split, acc in (probe.get("accuracy") or {}).items():
             interval = f" [{_fmt(intervals[split][0])}, {_fmt(intervals[split][1])}]" if split in intervals else ""
             lines.append(f"| {axis} probe accuracy {split}, {where} | {_fmt(acc)}{interval} |")
+        for split, wide in (probe.get("accuracy_wide") or {}).items():
+            lines.append(f"| {axis} probe accuracy {split} ({wide['n_words']} words, {wide['n_patterns']} patterns) | "
+                         f"{_fmt(wide['accuracy'])} [{_fmt(wide['ci_low'])}, {_fmt(wide['ci_high'])}] |")
         for split, acc in (probe.get("accuracy_affirmative_only") or {}).items():
             lines.append(f"| {axis} probe accuracy {split}, affirmative templates only | {_fmt(acc)} |")
     lines.append(f"| probe readout vs VADER (Spearman) | {_fmt(summary.get('vader_spearman'))} |")

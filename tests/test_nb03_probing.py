@@ -66,6 +66,9 @@ def test_notebook_runs_quick(notebook_runner, tmp_path):
             breakdown[(s, "negated")]["n"] for s in ("E1", "E2", "E3", "E4"))
         ceiling = results["fit_ceiling"][axis]
         assert ceiling["C"] == 100.0 and 0.5 <= ceiling["train_accuracy"] <= 1 and 0 <= ceiling["E3_accuracy"] <= 1
+        wide = {(r["split"], r["rows"]): r for r in results["wide_heldout"][axis]}
+        assert set(wide) == {(s, rows) for s in ("E1_wide", "E2_wide", "E4_wide") for rows in ("all", "affirmative", "negated")}
+        assert all(r["n_patterns"] == 1 and r["ci_low"] <= r["ci_high"] for r in wide.values())
         words = results["word_accuracy"][axis]
         assert sum(w["n"] for w in words) == results["n_prompts"][axis]  # every word held out once
         assert [w["accuracy"] for w in words] == sorted(w["accuracy"] for w in words)  # worst first

@@ -257,3 +257,46 @@ def test_split_intervals_and_goal_table(table):
     assert pd.isna(goals.loc[("valence", "E2"), "ci_low"])
     assert not goals.loc[("valence", "E1"), "met"] and goals.loc[("valence", "E2"), "met"]
     assert goals.loc[("valence", "E4"), "gap"] == pytest.approx(-0.08)
+
+
+def test_wide_heldout_prompts_hold_out_what_they_say():
+    from helpers.data import load_adjectives
+
+    df, parts = probing.prompt_set("valence", n_templates=16, n_adjectives=20, seed=0)
+    wide = probing.wide_heldout_prompts(df, parts, axis="valence", n_patterns=3, seed=0)
+    train = df[parts["train"]]
+    train_words, train_patterns = set(train["adjective"]), set(train["pattern"])
+    by = {name: part for name, part in wide.groupby("split")}
+    assert set(by) == set(probing.WIDE_SPLITS)
+    assert set(by["E1_wide"]["adjective"]) == set(load_adjectives("valence")["word"]) - train_words
+    assert set(by["E1_wide"]["pattern"]) <= train_patterns
+    assert set(by["E2_wide"]["adjective"]) == train_words and not set(by["E2_wide"]["pattern"]) & train_patterns
+    assert not set(by["E4_wide"]["adjective"]) & train_words and not set(by["E4_wide"]["pattern"]) & train_patterns
+    for part in by.values():
+        assert part["pattern"].nunique() == 3 and part["negation"].mean() == 0.5  # affirmative + negated twins
+    # every combination is complete, and the label is the meaning (flipped under negation)
+    assert len(by["E1_wide"]) == by["E1_wide"]["adjective"].nunique() * by["E1_wide"]["template_id"].nunique()
+    own_positive = (wide["adjective_label"] == "positive").to_numpy()
+    assert (wide["y"].to_numpy() == (own_positive ^ wide["negation"].to_numpy())).all()
+    assert set(by["E1_wide"]["pattern"]) == set(probing.wide_heldout_prompts(df, parts, axis="valence", n_patterns=3,
+                                                                             seed=0).query("split == 'E1_wide'")["pattern"])
+
+
+def test_wide_heldout_accuracy_on_known_features(table):
+    df, parts = table
+    wide = df.assign(split=np.where(parts["E1"], "E1_wide", np.where(parts["E2"], "E2_wide", "E4_wide")))
+    X = features(wide, meaning=2.0)
+    probe = train_probe(X[parts["train"]], df["y"].to_numpy()[parts["train"]], axis="valence", hook="resid_post",
+                        pooling="last", layer=0, C=1.0)
+    result = probing.wide_heldout_accuracy(probe, X, wide, n_boot=300).set_index(["split", "rows"])
+    assert (result["accuracy"] == 1.0).all() and (result["ci_low"] == 1.0).all()
+    assert result.loc[("E1_wide", "all"), "n"] == parts["E1"].sum()
+    assert result.loc[("E1_wide", "all"), "n_words"] == df.loc[parts["E1"], "adjective"].nunique()
+    # a word reader: right on affirmative rows, wrong on every negated row
+    X_word = features(wide, word=2.0)
+    fit_rows = parts["train"] & ~df["negation"].to_numpy()
+    words = train_probe(X_word[fit_rows], df["y"].to_numpy()[fit_rows], axis="valence", hook="resid_post",
+                        pooling="last", layer=0, C=1.0)
+    result = probing.wide_heldout_accuracy(words, X_word, wide, n_boot=300).set_index(["split", "rows"])
+    assert (result.xs("affirmative", level="rows")["accuracy"] == 1.0).all()
+    assert (result.xs("negated", level="rows")["accuracy"] == 0.0).all()

@@ -116,8 +116,15 @@ def test_summary_shows_probe_intervals_where_notebook_03_gave_them(tmp_path):
     (tmp_path / "03_layer_probing").mkdir()
     (tmp_path / "03_layer_probing" / "results.json").write_text(json.dumps({"best": {"valence": {
         "layer": 15, "hook": "attn_v", "pooling": "mean", "accuracy": {"E1": 0.9375, "E2": 0.96},
-        "accuracy_ci": {"E1": [0.875, 0.9875]}}}}))
+        "accuracy_ci": {"E1": [0.875, 0.9875]}}},
+        "wide_heldout": {"valence": [
+            {"split": "E1_wide", "rows": "all", "n": 100, "n_words": 50, "n_patterns": 1, "accuracy": 0.95,
+             "ci_low": 0.9, "ci_high": 0.99},
+            {"split": "E1_wide", "rows": "negated", "n": 50, "n_words": 50, "n_patterns": 1, "accuracy": 0.9,
+             "ci_low": 0.8, "ci_high": 0.99}]}}))
     runner.write_summary(tmp_path, runner.summarise(tmp_path, "toy"))
     text = (tmp_path / "summary.md").read_text()
     assert "| valence probe accuracy E1, layer 15 (attn_v, mean) | 0.938 [0.875, 0.988] |" in text
     assert "| valence probe accuracy E2, layer 15 (attn_v, mean) | 0.960 |" in text
+    assert "| valence probe accuracy E1_wide (50 words, 1 patterns) | 0.950 [0.900, 0.990] |" in text
+    assert "arousal probe accuracy E1_wide" not in text

@@ -286,10 +286,11 @@ Cs = [0.001, 0.01, 0.1, 1.0]      # logistic-regression C grid (inverse L2 stren
 folds = 3                         # CV folds on train, crossed on adjective x template pattern
 criterion = "validation"          # how the saved probe config is chosen: "validation" | "mean_heldout"
 vader_templates = 4               # templates per unseen adjective for the VADER correlation
+wide_patterns = 24                # template patterns per wide held-out split (0: skip that test)
 seed = 0
 n_threads = None                  # torch threads; None: 1 if the machine is busy, else torch's default
 output_dir = "../runs/smollm2-135m/03_layer_probing"
-quick = False                     # True: every 6th layer, ~320 prompts per axis"""),
+quick = False                     # True: every 6th layer, ~320 prompts per axis, 1 wide pattern"""),
     ("code", SETUP + """
 
 import time
@@ -315,7 +316,7 @@ ran: a probe at depth 0.5 classifies with half a model. Quick mode: every 6th la
 model = load_model(model_name)
 n_layers = model.cfg.n_layers
 if quick:
-    n_templates, n_adjectives = min(n_templates, 16), min(n_adjectives, 20)
+    n_templates, n_adjectives, wide_patterns = min(n_templates, 16), min(n_adjectives, 20), min(wide_patterns, 1)
 layers = list(range(0, n_layers, 6) if quick and layers is None else (layers if layers is not None else range(n_layers)))
 print(f"{model_name}: {n_layers} layers, d_model {model.cfg.d_model}; probing layers {layers}; {threads} torch thread(s)")"""),
     ("md", """## Sweep: every axis x hook x pooling x layer
@@ -495,6 +496,23 @@ by more than the luck of the draw."""),
     best[axis]["accuracy_ci"] = PR.split_intervals(probe, matrix_at(axis, chosen[axis]), df, parts, table, axis=axis, seed=seed)
 goals = PR.goal_table(best)
 goals.round(3)"""),
+    ("md", """## A wider test, after every choice is made
+
+The defaults sample 40 adjectives and 80 templates per axis to stay inside the time budget, so E1
+holds 10 words and E2 a few template patterns, and the intervals above are wide. Here the saved
+probes, unchanged, read prompts from the whole dataset outside the training rows:
+`E1_wide` puts every adjective that no training row contains into `wide_patterns` training
+patterns (affirmative and negated twin); `E2_wide` puts the training adjectives into
+`wide_patterns` patterns that no training row contains; `E4_wide` puts the unseen adjectives into
+those unseen patterns. Intervals: the same two-way cluster bootstrap. Nothing here feeds back
+into a choice: the probes were saved before this cell."""),
+    ("code", """wide = {}
+for axis in ("valence", "arousal") if wide_patterns else ():
+    probe = next(p for p in saved if p.axis == axis and p.kind == "logreg")
+    prompts = PR.wide_heldout_prompts(*data[axis], axis=axis, n_patterns=wide_patterns, seed=seed)
+    X = PR.prompt_activations(model, prompts, hooks=[probe.hook], poolings=[probe.pooling], layers=[probe.layer])
+    wide[axis] = PR.wide_heldout_accuracy(probe, X[(probe.hook, probe.pooling)][:, 0, :], prompts, seed=seed)
+    display(wide[axis].assign(axis=axis).set_index(["axis", "split", "rows"]).round(3))"""),
     ("md", """## Where the probes err, and how far a linear read-out can go
 
 For each axis at its chosen configuration: the saved probe's accuracy on the affirmative and on
@@ -566,6 +584,7 @@ results = {
     "negator_accuracy": {axis: d["negators"].to_dict(orient="records") for axis, d in diagnosis.items()},
     "fit_ceiling": {axis: d["ceiling"] for axis, d in diagnosis.items()},
     "word_accuracy": {axis: d["words"].to_dict(orient="records") for axis, d in diagnosis.items()},
+    "wide_heldout": {axis: t.to_dict(orient="records") for axis, t in wide.items()},
     "table": table.to_dict(orient="records"),
     "seconds": {**{f"sweep_{a}": s for a, s in seconds.items()}, "total": time.time() - started},
 }
@@ -598,6 +617,9 @@ print(f"saved {out / 'probes.npz'} and results.json in {time.time() - started:.0
   the negated held-out rows per negation cue (`negator`, `accuracy`, `n`), worst first.
 - `fit_ceiling`: per axis, a C = 100 probe at the chosen configuration: `train_accuracy` (also
   `train_accuracy_affirmative`, `train_accuracy_negated`) on its own training rows and `E3_accuracy`.
+- `wide_heldout`: per axis, the saved probe on the wide held-out splits (`E1_wide`, `E2_wide`,
+  `E4_wide`) and their `affirmative` / `negated` rows: `split`, `rows`, `n`, `n_words`, `n_patterns`,
+  `accuracy`, `ci_low`, `ci_high` (empty when `wide_patterns` is 0).
 - `word_accuracy`: per axis, every adjective held out in turn (`adjective`, `adjective_label`, `n`,
   `accuracy`, `affirmative`, `negated`: the labels-by-meaning probe on the word's rows;
   `affirmative_only`: a probe fit on affirmative templates on the word's affirmative rows), worst first.
