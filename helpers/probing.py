@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from .probes import C_GRID, PROBE_KINDS, Probe, cross_validate_C, threads_limited, train_probe
+from .stats import bootstrap_ci
 
 SPLITS = ("E1", "E2", "E3", "E4", "negation_transfer")
 HELD_OUT = ("E1", "E2", "E3", "E4")
@@ -288,22 +289,27 @@ def fit_ceiling(X: np.ndarray, df: pd.DataFrame, parts: dict[str, np.ndarray], *
             "train_accuracy_negated": share(train & negated), "E3_accuracy": share(parts["E3"])}
 
 
+def cluster_interval(correct: np.ndarray, groups: np.ndarray, mask: np.ndarray, *, n_boot: int = 2000,
+                     seed: int = 0) -> list[float]:
+    """95% interval of the accuracy ``correct[mask]``: a two-way cluster bootstrap over the adjectives
+    and template patterns of ``groups`` (``cv_groups``), since rows sharing a word or a template are
+    not independent evidence."""
+    return list(bootstrap_ci(correct[mask], n_boot=n_boot, seed=seed, clusters=[groups[mask, 0], groups[mask, 1]]))
+
+
 def split_intervals(probe: Probe, X: np.ndarray, df: pd.DataFrame, parts: dict[str, np.ndarray],
                     table: pd.DataFrame, *, axis: str, n_boot: int = 2000, seed: int = 0) -> dict[str, list[float]]:
-    """95% intervals of the saved probe's accuracy on E1-E4, and of negation transfer, by a two-way
-    cluster bootstrap over adjectives and template patterns (``helpers.stats.bootstrap_ci``).
+    """95% intervals (``cluster_interval``) of the saved probe's accuracy on E1-E4 and of negation transfer.
 
     ``probe`` is the saved logistic probe (fit on ``train``); negation transfer is refit on every
     affirmative prompt with the C the sweep ``table`` chose for that split at the probe's
     configuration. Returns ``{split: [low, high]}``.
     """
-    from .stats import bootstrap_ci
-
     y = df["y"].to_numpy().astype(int)
-    groups = cv_groups(df)  # [adjective, pattern]
+    groups = cv_groups(df)
 
     def interval(correct, mask):
-        return list(bootstrap_ci(correct[mask], n_boot=n_boot, seed=seed, clusters=[groups[mask, 0], groups[mask, 1]]))
+        return cluster_interval(correct, groups, mask, n_boot=n_boot, seed=seed)
 
     correct = probe.predict(X) == y
     out = {split: interval(correct, parts[split]) for split in HELD_OUT if parts[split].any()}
@@ -538,11 +544,9 @@ def wide_heldout_prompts(df: pd.DataFrame, parts: dict[str, np.ndarray], *, axis
 def wide_heldout_accuracy(probe: Probe, X: np.ndarray, wide: pd.DataFrame, *, n_boot: int = 2000,
                           seed: int = 0) -> pd.DataFrame:
     """Accuracy of ``probe`` on each split of ``wide_heldout_prompts`` (all, affirmative and negated
-    rows), with a 95% two-way cluster-bootstrap interval (adjectives x template patterns).
+    rows), with its 95% interval (``cluster_interval``).
 
     Rows: split, rows, n, n_words, n_patterns, accuracy, ci_low, ci_high."""
-    from .stats import bootstrap_ci
-
     correct = probe.predict(X) == wide["y"].to_numpy().astype(int)
     negated = wide["negation"].to_numpy().astype(bool)
     groups = cv_groups(wide)
@@ -552,7 +556,7 @@ def wide_heldout_accuracy(probe: Probe, X: np.ndarray, wide: pd.DataFrame, *, n_
         for name, mask in (("all", in_split), ("affirmative", in_split & ~negated), ("negated", in_split & negated)):
             if not mask.any():
                 continue
-            low, high = bootstrap_ci(correct[mask], n_boot=n_boot, seed=seed, clusters=[groups[mask, 0], groups[mask, 1]])
+            low, high = cluster_interval(correct, groups, mask, n_boot=n_boot, seed=seed)
             rows.append({"split": split, "rows": name, "n": int(mask.sum()), "n_words": int(len(set(groups[mask, 0]))),
                          "n_patterns": int(len(set(groups[mask, 1]))), "accuracy": float(correct[mask].mean()),
                          "ci_low": low, "ci_high": high})
