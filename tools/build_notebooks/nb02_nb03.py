@@ -423,9 +423,10 @@ for axis in ("valence", "arousal"):
     probes = PR.train_all_kinds(X, df, parts["train"], axis=axis, model_name=model_name, seed=seed, Cs=Cs,
                                 **{k: chosen[axis][k] for k in ("hook", "pooling", "layer")})
     for probe in probes:
-        probe.metrics.update({f"accuracy_{s}": a for s, a in PR.score_splits(probe, X, df, parts).items()})
         kind_accuracy[f"{axis}/{probe.kind}"] = PR.score_splits(probe, X, df, parts)
+        probe.metrics.update({f"accuracy_{s}": a for s, a in kind_accuracy[f"{axis}/{probe.kind}"].items()})
     saved += probes
+logreg = {p.axis: p for p in saved if p.kind == "logreg"}  # the read-out each axis is judged by
 cosines = {axis: PR.direction_cosines([p for p in saved if p.axis == axis]) for axis in ("valence", "arousal")}
 display(pd.DataFrame(kind_accuracy).T.round(3))
 cosines"""),
@@ -492,14 +493,14 @@ words), and rows that share one are not independent evidence. A goal above `ci_h
 by more than the luck of the draw."""),
     ("code", """for axis in ("valence", "arousal"):
     df, parts = data[axis]
-    probe = next(p for p in saved if p.axis == axis and p.kind == "logreg")
+    probe = logreg[axis]
     best[axis]["accuracy_ci"] = PR.split_intervals(probe, matrix_at(axis, chosen[axis]), df, parts, table, axis=axis, seed=seed)
 goals = PR.goal_table(best)
 goals.round(3)"""),
     ("md", """## A wider test, after every choice is made
 
-The defaults sample 40 adjectives and 80 templates per axis to stay inside the time budget, so E1
-holds 10 words and E2 a few template patterns, and the intervals above are wide. Here the saved
+`n_adjectives` and `n_templates` sample part of the dataset per axis to stay inside the time
+budget, so E1 holds a few words and E2 a few template patterns, and the intervals above are wide. Here the saved
 probes, unchanged, read prompts from the whole dataset outside the training rows:
 `E1_wide` puts every adjective that no training row contains into `wide_patterns` training
 patterns (affirmative and negated twin); `E2_wide` puts the training adjectives into
@@ -508,7 +509,7 @@ those unseen patterns. Intervals: the same two-way cluster bootstrap. Nothing he
 into a choice: the probes were saved before this cell."""),
     ("code", """wide = {}
 for axis in ("valence", "arousal") if wide_patterns else ():
-    probe = next(p for p in saved if p.axis == axis and p.kind == "logreg")
+    probe = logreg[axis]
     prompts = PR.wide_heldout_prompts(*data[axis], axis=axis, n_patterns=wide_patterns, seed=seed)
     X = PR.prompt_activations(model, prompts, hooks=[probe.hook], poolings=[probe.pooling], layers=[probe.layer])
     wide[axis] = PR.wide_heldout_accuracy(probe, X[(probe.hook, probe.pooling)][:, 0, :], prompts, seed=seed)
@@ -527,7 +528,7 @@ direction it finds does not carry to new combinations of seen words and template
 for axis in ("valence", "arousal"):
     df, parts = data[axis]
     X = matrix_at(axis, chosen[axis])
-    probe = next(p for p in saved if p.axis == axis and p.kind == "logreg")
+    probe = logreg[axis]
     held = parts["E1"] | parts["E2"] | parts["E3"] | parts["E4"]
     diagnosis[axis] = {"breakdown": PR.error_breakdown(probe, X, df, parts),
                        "negators": PR.negator_accuracy(probe, X, df, held),
@@ -546,7 +547,7 @@ model has not composed is read right on its own (`affirmative_only`) and fails o
 rows. Bars: worst words on the left."""),
     ("code", """for axis in ("valence", "arousal"):
     df, parts = data[axis]
-    probe = next(p for p in saved if p.axis == axis and p.kind == "logreg")
+    probe = logreg[axis]
     diagnosis[axis]["words"] = PR.word_accuracy(matrix_at(axis, chosen[axis]), df, axis=axis, C=probe.metrics["C"], seed=seed)
     fig = PR.word_accuracy_figure(diagnosis[axis]["words"], title=f"{axis}: leave-one-word-out accuracy per adjective, "
                                   f"{chosen[axis]['hook']} {chosen[axis]['pooling']} layer {chosen[axis]['layer']}")
