@@ -23,7 +23,6 @@ Evaluation protocol (no test row is ever used to fit anything):
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
@@ -615,21 +614,29 @@ def goal_table(best: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def machine_busy(seconds: float = 0.5, threshold: float = 40.0) -> bool:
+    """Whether other work is using the CPUs now: utilisation of all cores over the next ``seconds``
+    at or above ``threshold`` percent (on 2 cores, 40% is most of one core).
+
+    Measured, not read from the load average: the 1-minute load average lags, so right after the
+    previous notebook of a run it still says busy and the next notebook would run on one thread.
+    """
+    import psutil
+
+    return psutil.cpu_percent(interval=seconds) >= threshold
+
+
 def set_torch_threads(n_threads: int | None = None) -> int:
     """Set torch's intra-op threads and return the number used.
 
-    ``None`` = automatic: one thread when the machine is already busy (1-minute load average
-    >= 1; on a shared 2-core machine two torch threads then spin against other jobs and run
-    3-10x slower than one), otherwise torch's default.
+    ``None`` = automatic: one thread when other work is using the CPUs (``machine_busy``; on a
+    shared 2-core machine two torch threads then spin against other jobs and run 3-10x slower
+    than one), otherwise torch's default.
     """
     import torch
 
     if n_threads is None:
-        try:
-            busy = os.getloadavg()[0] >= 1.0
-        except OSError:
-            busy = False
-        n_threads = 1 if busy else torch.get_num_threads()
+        n_threads = 1 if machine_busy() else torch.get_num_threads()
     torch.set_num_threads(int(n_threads))
     return int(n_threads)
 

@@ -300,3 +300,20 @@ def test_wide_heldout_accuracy_on_known_features(table):
     result = probing.wide_heldout_accuracy(words, X_word, wide, n_boot=300).set_index(["split", "rows"])
     assert (result.xs("affirmative", level="rows")["accuracy"] == 1.0).all()
     assert (result.xs("negated", level="rows")["accuracy"] == 0.0).all()
+
+
+def test_torch_threads_follow_measured_cpu_use(monkeypatch):
+    import psutil
+    import torch
+
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        monkeypatch.setattr(psutil, "cpu_percent", lambda interval=None: 95.0)  # another job holds the cores
+        assert probing.machine_busy() and probing.set_torch_threads(None) == 1 == torch.get_num_threads()
+        torch.set_num_threads(2)
+        monkeypatch.setattr(psutil, "cpu_percent", lambda interval=None: 3.0)  # idle
+        assert not probing.machine_busy() and probing.set_torch_threads(None) == 2
+        assert probing.set_torch_threads(1) == 1  # an explicit number wins
+    finally:
+        torch.set_num_threads(before)

@@ -49,7 +49,7 @@ geometry_layers = None                  # None: [n/4, n/2, 3n/4]; the middle one
 geometry_poolings = ["last", "word"]    # emotion vectors from the last token and from the word's tokens
 neutral_pcs = 3                         # top PCs of neutral-text activations projected out (0: skip)
 seed = 0
-n_threads = None                        # torch threads; None: 1 if the machine is busy, else torch's default
+n_threads = None                        # torch threads; None: 1 if other work is using the CPUs, else torch's default
 output_dir = "../runs/smollm2-135m/02_pca_emergence"
 quick = False                           # True: every 6th layer, ~320 prompts, 3 templates per emotion word"""),
     ("code", SETUP + """
@@ -288,7 +288,7 @@ criterion = "validation"          # how the saved probe config is chosen: "valid
 vader_templates = 4               # templates per unseen adjective for the VADER correlation
 wide_patterns = 24                # template patterns per wide held-out split (0: skip that test)
 seed = 0
-n_threads = None                  # torch threads; None: 1 if the machine is busy, else torch's default
+n_threads = None                  # torch threads; None: 1 if other work is using the CPUs, else torch's default
 output_dir = "../runs/smollm2-135m/03_layer_probing"
 quick = False                     # True: every 6th layer, ~320 prompts per axis, 1 wide pattern"""),
     ("code", SETUP + """

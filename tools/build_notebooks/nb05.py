@@ -65,7 +65,7 @@ ablation_eval = 400                    # held-out prompts for probe accuracy und
 batch_size = 32                        # continuations generated together
 widget_prompt = "I walked into the kitchen and"
 seed = 0                               # seed of the prompt samples and of the random control direction
-n_threads = None                       # torch threads; None: 1 if the machine is busy, else torch's default
+n_threads = None                       # torch threads; None: 1 if other work is using the CPUs, else torch's default
 output_dir = "../runs/smollm2-135m/05_steering"
 quick = False                          # True: 2 layers, 2 kinds, 4 prompts, 3 alphas, 12 tokens (1-2 min)"""),
     ("code", """import sys, pathlib
