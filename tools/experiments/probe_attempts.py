@@ -26,7 +26,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent.parent
 sys.path.insert(0, str(ROOT))
 
-import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from helpers import load_model  # noqa: E402
@@ -89,7 +88,6 @@ def main() -> None:
     df, parts = prompt_set("valence", n_templates=80, n_adjectives=40, seed=args.seed)  # notebook 03's defaults
     layers = CENTRING_LAYERS if args.attempt == "template_centring" else MLP_LAYERS
     acts = prompt_activations(model, df, hooks=["resid_post", "attn_v"], poolings=["last", "mean"], layers=layers)
-    acts = {spec: np.asarray(X, dtype=np.float32) for spec, X in acts.items()}
     table = (template_centring if args.attempt == "template_centring" else mlp)(acts, df, parts, layers, args.seed)
 
     out = ROOT / "runs" / "experiments" / f"{args.attempt}_{args.model}_seed{args.seed}.csv"
