@@ -30,12 +30,12 @@ import pandas as pd  # noqa: E402
 
 from helpers import load_model  # noqa: E402
 from helpers.pca import center_within  # noqa: E402
-from helpers.probing import HELD_OUT, evaluate_config, prompt_activations, prompt_set, set_torch_threads  # noqa: E402
+from helpers.probing import (HELD_OUT, SPLITS, accuracy, evaluate_config, prompt_activations,  # noqa: E402
+                             prompt_set, set_torch_threads)
 
 CENTRING_LAYERS = [8, 10, 12, 14, 15, 16, 18, 20, 22]
 MLP_LAYERS = [14, 15, 16]
 MLP_GRID = [(width, alpha) for width in (64, 512) for alpha in (1e-2, 1.0, 10.0)]
-SPLIT_COLUMNS = list(HELD_OUT) + ["negation_transfer", "validation"]
 
 
 def template_centring(acts, df, parts, layers, seed) -> pd.DataFrame:
@@ -66,19 +66,20 @@ def mlp(acts, df, parts, layers, seed) -> pd.DataFrame:
                                                                       max_iter=400, random_state=seed))
                 model.fit(X[train, i, :], y[train])
                 row = dict(hook=hook, pooling=pooling, layer=layer, width=width, alpha=alpha,
-                           train=float((model.predict(X[train, i, :]) == y[train]).mean()))
-                for split in HELD_OUT:
-                    test = parts[split]
-                    row[split] = float((model.predict(X[test, i, :]) == y[test]).mean())
+                           train=accuracy(model, X[train, i, :], y[train]))
+                row.update({split: accuracy(model, X[parts[split], i, :], y[parts[split]]) for split in HELD_OUT})
                 rows.append(row)
     table = pd.DataFrame(rows)
     table["worst_E1_E4"] = table[list(HELD_OUT)].min(axis=1)
     return table.sort_values("worst_E1_E4", ascending=False, kind="stable")
 
 
+ATTEMPTS = {"template_centring": (template_centring, CENTRING_LAYERS), "mlp": (mlp, MLP_LAYERS)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("attempt", choices=["template_centring", "mlp"])
+    parser.add_argument("attempt", choices=list(ATTEMPTS))
     parser.add_argument("--model", default="smollm2-135m")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
@@ -86,9 +87,9 @@ def main() -> None:
     set_torch_threads(None)
     model = load_model(args.model)
     df, parts = prompt_set("valence", n_templates=80, n_adjectives=40, seed=args.seed)  # notebook 03's defaults
-    layers = CENTRING_LAYERS if args.attempt == "template_centring" else MLP_LAYERS
+    attempt, layers = ATTEMPTS[args.attempt]
     acts = prompt_activations(model, df, hooks=["resid_post", "attn_v"], poolings=["last", "mean"], layers=layers)
-    table = (template_centring if args.attempt == "template_centring" else mlp)(acts, df, parts, layers, args.seed)
+    table = attempt(acts, df, parts, layers, args.seed)
 
     out = ROOT / "runs" / "experiments" / f"{args.attempt}_{args.model}_seed{args.seed}.csv"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -99,7 +100,7 @@ def main() -> None:
         centred = table[table.centring == "template"]
         for _, best in centred[centred.validation >= centred.validation.max() - 1e-9].iterrows():  # ties: all
             print(f"best validation (centred): {best['hook']}/{best['pooling']} layer {best['layer']}: "
-                  + ", ".join(f"{s} {best[s]:.3f}" for s in SPLIT_COLUMNS[:5]))
+                  + ", ".join(f"{s} {best[s]:.3f}" for s in SPLITS))
     else:
         best = table.iloc[0]
         print(f"best worst-of-E1-E4 (picked on test): {best['hook']}/{best['pooling']} layer {best['layer']}, "
