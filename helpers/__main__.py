@@ -1,8 +1,6 @@
-"""``python -m helpers prepare NAME...``: de-quantise the offline models once (``make models``).
+"""``python -m helpers ...``: the ``emo-probes`` command without the installed script."""
+import sys
 
-A package-level entry point, so ``helpers.models`` is imported once (running it with
-``python -m helpers.models`` would import it twice, via the package, and warn).
-"""
-from .models import _main
+from .cli import main
 
-_main()
+sys.exit(main())
