@@ -31,6 +31,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .collect import common_prefix_length
+from .runtime import blas_threads
 from .stats import bootstrap_ci
 
 LABELS = ("negative", "positive")          # class 0, class 1 (as helpers.probes.AXIS_LABELS["valence"])
@@ -408,12 +409,11 @@ def choose_layer_pooling(features: dict[tuple[str, str], np.ndarray], y: Sequenc
     """
     from sklearn.model_selection import StratifiedKFold
 
-    from .probes import threads_limited
 
     y = np.asarray(y).astype(int)
     split = list(StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed).split(np.zeros(len(y)), y))
     best = None
-    with threads_limited(1):
+    with blas_threads(1):
         for j, layer in enumerate(layers):
             for key, X in features.items():
                 correct = 0
@@ -496,11 +496,10 @@ def select_transfer_config(features: dict[tuple[str, str], np.ndarray], y: Seque
     """
     import pandas as pd
 
-    from .probes import threads_limited
 
     y = np.asarray(y).astype(int)
     rows = []
-    with threads_limited(1):
+    with blas_threads(1):
         for j, layer in enumerate(layers):
             for key, X in features.items():
                 model = _fit_logreg(X[fit, j], y[fit], C)
@@ -534,11 +533,11 @@ def choose_C_on_validation(X: np.ndarray, y: Sequence[int], fit: np.ndarray, val
                            Cs: Sequence[float] | None = None) -> tuple[float, dict]:
     """The logistic C with the best accuracy on ``validate`` rows when fitted on ``fit`` rows
     (ties: the smaller C, i.e. stronger regularisation); also {C: accuracy}."""
-    from .probes import C_GRID, threads_limited
+    from .probes import C_GRID
 
     y = np.asarray(y).astype(int)
     scores = {}
-    with threads_limited(1):
+    with blas_threads(1):
         for C in sorted(Cs or C_GRID):
             scores[float(C)] = float((_fit_logreg(X[fit], y[fit], C).predict(X[validate]) == y[validate]).mean())
     best = max(scores, key=lambda C: (scores[C], -C))

@@ -21,11 +21,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-
-def _limited():
-    from threadpoolctl import threadpool_limits
-
-    return threadpool_limits(limits=1)
+from .runtime import blas_threads
 
 
 @dataclass
@@ -56,7 +52,7 @@ def fit_pca(X: np.ndarray, n_components: int = 3, standardize: bool = False) -> 
     Z = (X - mean) / scale
     n, w = Z.shape
     k = int(min(n_components, n - 1, w))
-    with _limited():
+    with blas_threads(1):
         if w <= n:
             values, vectors = np.linalg.eigh(Z.T @ Z)
             order = np.argsort(values)[::-1]
@@ -153,7 +149,7 @@ def layer_metrics(X: np.ndarray, y: np.ndarray, layers: Sequence[int], *, n_comp
             row[f"pc1_auc_{name}"] = signfree_auc(scores[mask, 0], y[mask])
         for j, ratio in enumerate(pca.explained_variance_ratio[:n_components]):
             row[f"ev{j + 1}"] = float(ratio)
-        with _limited():
+        with blas_threads(1):
             row["silhouette"] = float(silhouette_score(scores[:, :silhouette_dims], y)) if len(set(y)) == 2 else float("nan")
         rows.append(row)
         coords.append(align_signs(scores[:, :2], y))

@@ -21,6 +21,8 @@ from typing import Sequence
 
 import numpy as np
 
+from .runtime import blas_threads
+
 AXIS_LABELS = {"valence": ("negative", "positive"), "arousal": ("low", "high")}
 PROBE_KINDS = ("logreg", "mean_diff", "pc1")
 
@@ -163,13 +165,6 @@ def _standardiser(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return mean, scale
 
 
-def threads_limited(n: int = 1):
-    """Context manager capping BLAS threads: on a busy 2-core machine, one thread is 10-50x faster here."""
-    from threadpoolctl import threadpool_limits
-
-    return threadpool_limits(limits=n)
-
-
 def _folds(y: np.ndarray, groups, folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
     """(train, validation) index pairs: stratified, grouped, or crossed (two group columns)."""
     from sklearn.model_selection import GroupKFold, StratifiedKFold
@@ -214,7 +209,7 @@ def cross_validate_C(X: np.ndarray, y: np.ndarray, *, groups: np.ndarray | None 
     split = _folds(y, groups, folds, seed)
     correct = np.zeros(len(Cs))
     total = 0
-    with threads_limited(1):
+    with blas_threads(1):
         for train, val in split:
             if len(np.unique(y[train])) < 2:
                 continue
@@ -277,7 +272,7 @@ def train_probe(X: np.ndarray, y: np.ndarray, *, axis: str, kind: str = "logreg"
         mean, scale = _standardiser(X)
         Z = (X - mean) / scale
         model = LogisticRegression(C=C, max_iter=max_iter, tol=1e-4)
-        with threads_limited(1):
+        with blas_threads(1):
             model.fit(Z, y)
         coef, intercept = model.coef_[0], float(model.intercept_[0])
         raw = coef / scale
@@ -298,7 +293,7 @@ def train_probe(X: np.ndarray, y: np.ndarray, *, axis: str, kind: str = "logreg"
                 sums = np.zeros((codes.max() + 1, X.shape[1]))
                 np.add.at(sums, codes, X)
                 centred = X - (sums / np.bincount(codes)[:, None])[codes]
-            with threads_limited(1):
+            with blas_threads(1):
                 _, vectors = np.linalg.eigh(centred.T @ centred)  # [width, width]: cheaper than an SVD of X
             raw = vectors[:, -1]
             if (mu1 - mu0) @ raw < 0:

@@ -29,18 +29,14 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from .probes import C_GRID, PROBE_KINDS, Probe, cross_validate_C, threads_limited, train_probe
+from .probes import C_GRID, PROBE_KINDS, Probe, cross_validate_C, train_probe
+from .runtime import blas_threads
 from .stats import bootstrap_ci
 
 SPLITS = ("E1", "E2", "E3", "E4", "negation_transfer")
 HELD_OUT = ("E1", "E2", "E3", "E4")
 VARIANTS = ("all", "affirmative_only")
 TABLE_COLUMNS = ["axis", "variant", "hook", "pooling", "layer", "split", "accuracy", "n_test", "n_train", "C"]
-
-
-def single_thread():
-    """BLAS limited to one thread: on a shared 2-core machine this is 10-50x faster for small fits."""
-    return threads_limited(1)
 
 
 # ------------------------------------------------------------------ data
@@ -96,7 +92,7 @@ def evaluate_config(X: np.ndarray, df: pd.DataFrame, parts: dict[str, np.ndarray
     def fit(mask, C):
         return train_probe(X[mask], y[mask], axis=axis, kind="logreg", hook="", pooling="", layer=0, C=C, seed=seed)
 
-    with single_thread():
+    with blas_threads(1):
         C, val = cv_accuracy(X[train], y[train], groups=groups[train], Cs=Cs, folds=folds, seed=seed)
         probe = fit(train, C)
         rows.append(dict(variant="all", split="validation", accuracy=val, n_test=int(train.sum()),
@@ -205,7 +201,7 @@ def train_all_kinds(X: np.ndarray, df: pd.DataFrame, mask: np.ndarray, *, axis: 
     y = df["y"].to_numpy().astype(int)
     groups = cv_groups(df)
     probes = []
-    with single_thread():
+    with blas_threads(1):
         for kind in PROBE_KINDS:
             probes.append(train_probe(X[mask], y[mask], axis=axis, kind=kind, hook=hook, pooling=pooling,
                                       layer=layer, model_name=model_name, seed=seed, groups=groups[mask], Cs=Cs,
@@ -277,7 +273,7 @@ def fit_ceiling(X: np.ndarray, df: pd.DataFrame, parts: dict[str, np.ndarray], *
     y = df["y"].to_numpy().astype(int)
     negated = df["negation"].to_numpy().astype(bool)
     train = parts["train"]
-    with single_thread():
+    with blas_threads(1):
         probe = train_probe(X[train], y[train], axis=axis, kind="logreg", hook="", pooling="", layer=0, C=C, seed=seed)
     correct = probe.predict(X) == y
 
@@ -317,7 +313,7 @@ def split_intervals(probe: Probe, X: np.ndarray, df: pd.DataFrame, parts: dict[s
                     & (table["hook"] == probe.hook) & (table["pooling"] == probe.pooling) & (table["layer"] == probe.layer)]
         if len(row):
             train = parts["train_negation_transfer"]
-            with single_thread():
+            with blas_threads(1):
                 transfer = train_probe(X[train], y[train], axis=axis, kind="logreg", hook="", pooling="", layer=0,
                                        C=float(row["C"].iloc[0]), seed=seed)
             out["negation_transfer"] = interval(transfer.predict(X) == y, parts["negation_transfer"])
@@ -351,7 +347,7 @@ def word_accuracy(X: np.ndarray, df: pd.DataFrame, *, axis: str, C: float, seed:
     def share(correct, mask):
         return float(correct[mask].mean()) if mask.any() else float("nan")
 
-    with single_thread():
+    with blas_threads(1):
         for word in tqdm(sorted(set(words)), desc=f"leave-one-word-out {axis}", disable=not progress):
             mine = words == word
             correct = fit(~mine).predict(X[mine]) == y[mine]
@@ -612,33 +608,6 @@ def goal_table(best: dict) -> pd.DataFrame:
                 row[name] = ref.get(axis, {}).get(split)
             rows.append(row)
     return pd.DataFrame(rows)
-
-
-def machine_busy(seconds: float = 0.5, threshold: float = 40.0) -> bool:
-    """Whether other work is using the CPUs now: utilisation of all cores over the next ``seconds``
-    at or above ``threshold`` percent (on 2 cores, 40% is most of one core).
-
-    Measured, not read from the load average: the 1-minute load average lags, so right after the
-    previous notebook of a run it still says busy and the next notebook would run on one thread.
-    """
-    import psutil
-
-    return psutil.cpu_percent(interval=seconds) >= threshold
-
-
-def set_torch_threads(n_threads: int | None = None) -> int:
-    """Set torch's intra-op threads and return the number used.
-
-    ``None`` = automatic: one thread when other work is using the CPUs (``machine_busy``; on a
-    shared 2-core machine two torch threads then spin against other jobs and run 3-10x slower
-    than one), otherwise torch's default.
-    """
-    import torch
-
-    if n_threads is None:
-        n_threads = 1 if machine_busy() else torch.get_num_threads()
-    torch.set_num_threads(int(n_threads))
-    return int(n_threads)
 
 
 def summarise_axis(table: pd.DataFrame, axis: str, n_layers: int, *, criterion: str = "validation",

@@ -30,7 +30,7 @@ def one_torch_thread_when_busy():
     """
     import torch
 
-    from helpers.probing import set_torch_threads
+    from helpers.runtime import set_torch_threads
 
     before = torch.get_num_threads()
     set_torch_threads(None)

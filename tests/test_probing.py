@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 import helpers.probing as probing
+import helpers.runtime as runtime
 from helpers.data import splits
 from helpers.probes import Probe, train_probe
 from helpers.probing import (accuracies_at, best_per_split, choose_config, direction_cosines, evaluate_config,
@@ -310,10 +311,10 @@ def test_torch_threads_follow_measured_cpu_use(monkeypatch):
     try:
         torch.set_num_threads(2)
         monkeypatch.setattr(psutil, "cpu_percent", lambda interval=None: 95.0)  # another job holds the cores
-        assert probing.machine_busy() and probing.set_torch_threads(None) == 1 == torch.get_num_threads()
+        assert runtime.machine_busy() and runtime.set_torch_threads(None) == 1 == torch.get_num_threads()
         torch.set_num_threads(2)
         monkeypatch.setattr(psutil, "cpu_percent", lambda interval=None: 3.0)  # idle
-        assert not probing.machine_busy() and probing.set_torch_threads(None) == 2
-        assert probing.set_torch_threads(1) == 1  # an explicit number wins
+        assert not runtime.machine_busy() and runtime.set_torch_threads(None) == 2
+        assert runtime.set_torch_threads(1) == 1  # an explicit number wins
     finally:
         torch.set_num_threads(before)
