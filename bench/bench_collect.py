@@ -17,15 +17,13 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import numpy as np
+import torch
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-
-from helpers import collect, load_model  # noqa: E402
-from helpers.collect import tokens_computed  # noqa: E402
-from helpers.notebook import write_json_atomic  # noqa: E402
+from helpers import collect, load_model
+from helpers.collect import tokens_computed
+from helpers.notebook import write_json_atomic
+from helpers.paths import ROOT
 
 NAMES = ["Bob", "Alice", "Mei", "Omar", "Priya", "Carlos", "Aiko", "Kwame"]
 ADJECTIVES = ["happy", "sad", "joyful", "miserable", "calm", "furious", "content", "anxious",

@@ -313,7 +313,7 @@ def _run_chunk(model, items: list[Encoded], specs, layer_list, batch_size, bar, 
 
     layer_slot = {layer: slot for slot, layer in enumerate(layer_list)}
     n_captures = len(kinds) * len(layer_list)
-    pad_id = _pad_id(model)
+    pad = pad_id(model)
     out: dict = {}
     # `batch_size` prompts per pass, sorted by the length of their rest (little padding). Wider
     # passes measured slower here (bench/bench_collect.py), so short rests do not widen them.
@@ -323,7 +323,7 @@ def _run_chunk(model, items: list[Encoded], specs, layer_list, batch_size, bar, 
         cached = max(prefix_len[i] for i in batch)  # cache slots: prefix tokens, then masked filler
         rests = [items[i].ids[prefix_len[i]:] for i in batch]
         width = max(len(r) for r in rests)
-        ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
+        ids = torch.full((len(batch), width), pad, dtype=torch.long)
         positions = torch.zeros((len(batch), width), dtype=torch.long)
         mask = torch.zeros((len(batch), cached + width), dtype=torch.long)
         content = torch.zeros((len(batch), cached + width), dtype=torch.bool)  # real tokens minus BOS
@@ -389,7 +389,8 @@ def _run_chunk(model, items: list[Encoded], specs, layer_list, batch_size, bar, 
     return out
 
 
-def _pad_id(model) -> int:
+def pad_id(model) -> int:
+    """The token id that fills padded positions (the tokenizer's pad token, else 0)."""
     return model.tokenizer.pad_token_id if model.tokenizer.pad_token_id is not None else 0
 
 
@@ -422,7 +423,7 @@ def _run_prefixes(model, items, prefix_len, kinds, layer_list, batch_size, devic
 
     for batch in batches:
         batch_width = len(batch[-1])
-        ids = torch.full((len(batch), batch_width), _pad_id(model), dtype=torch.long)
+        ids = torch.full((len(batch), batch_width), pad_id(model), dtype=torch.long)
         mask = torch.zeros((len(batch), batch_width), dtype=torch.long)
         for row, prefix in enumerate(batch):
             ids[row, :len(prefix)] = torch.tensor(prefix)

@@ -28,10 +28,11 @@ import pandas as pd
 from .paths import DATA_DIR
 
 AXES = ("valence", "arousal")
-LABELS = {"valence": ("positive", "negative"), "arousal": ("high", "low")}
-POSITIVE_CLASS = {"valence": "positive", "arousal": "high"}
+# (class 0, class 1) of each axis: y = 1 means positive valence / high arousal. The one definition.
+LABELS = {"valence": ("negative", "positive"), "arousal": ("low", "high")}
+POSITIVE_CLASS = {axis: labels[1] for axis, labels in LABELS.items()}
 FLIP = {"positive": "negative", "negative": "positive", "high": "low", "low": "high"}
-SENTENCE_LABELS = ("positive", "negative")
+SENTENCE_LABELS = LABELS["valence"]
 PHENOMENA = ("negation", "contrast", "mixed", "understatement")
 SPLIT_NAMES = ("E1", "E2", "E3", "E4", "negation_transfer")
 
@@ -247,14 +248,24 @@ def load_sentences(hard: bool | None = None, data_dir=None) -> pd.DataFrame:
     return df
 
 
+def _lines(data_dir, name: str) -> list[str]:
+    """The non-empty, non-comment lines of a data file."""
+    path = _file(data_dir, name)
+    lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
+    lines = [line for line in lines if line and not line.startswith("#")]
+    if not lines:
+        raise ValueError(f"{path} holds no lines of text (only comments or blank lines)")
+    return lines
+
+
 def neutral_texts(data_dir=None) -> list[str]:
     """The emotionally neutral sentences of data/neutral.txt (comments and blank lines skipped)."""
-    path = _file(data_dir, "neutral.txt")
-    lines = [l.strip() for l in path.read_text(encoding="utf-8").splitlines()]
-    texts = [l for l in lines if l and not l.startswith("#")]
-    if not texts:
-        raise ValueError(f"{path} holds no sentences")
-    return texts
+    return _lines(data_dir, "neutral.txt")
+
+
+def neutral_prompts(data_dir=None) -> list[str]:
+    """The neutral continuation prompts of data/neutral_prompts.txt ("I walked into the kitchen and")."""
+    return _lines(data_dir, "neutral_prompts.txt")
 
 
 # ----------------------------------------------------------------------------- prompts

@@ -17,7 +17,6 @@
 - ``perplexity``: the perplexity of each continuation under the (unsteered) model,
   conditioned on its prompt: a fluency judge. Call it outside any ``steer`` block.
 - ``distinct_n``: distinct word n-grams / all n-grams, per text (repetition detector).
-- ``mean_ci``: mean and 95% t-interval.
 """
 from __future__ import annotations
 
@@ -128,13 +127,14 @@ def perplexity(model, prompts: Sequence[str], continuations: Sequence[str], batc
     """
     import torch
 
-    from .steering import prepare_prompt
+    from .collect import pad_id
+    from .generation import prepare_prompt
 
     if len(prompts) != len(continuations):
         raise ValueError(f"{len(prompts)} prompts but {len(continuations)} continuations.")
     hf = model.original_model
     device = next(hf.parameters()).device
-    pad = model.tokenizer.pad_token_id or 0
+    pad = pad_id(model)
     rows = []
     prompt_cache: dict[str, list[int]] = {}
     for prompt, cont in zip(prompts, continuations):
@@ -166,20 +166,3 @@ def perplexity(model, prompts: Sequence[str], continuations: Sequence[str], batc
             for r, i in enumerate(batch):
                 result[i] = float(torch.exp(nll[r]))
     return result
-
-
-# ------------------------------------------------------------------ statistics
-def mean_ci(values, confidence: float = 0.95) -> tuple[float, float, float]:
-    """(mean, low, high): Student-t interval of the mean, NaNs ignored; (nan, nan, nan) if empty."""
-    from scipy import stats
-
-    values = np.asarray(values, dtype=np.float64)
-    values = values[np.isfinite(values)]
-    if values.size == 0:
-        return float("nan"), float("nan"), float("nan")
-    mean = float(values.mean())
-    if values.size == 1:
-        return mean, float("nan"), float("nan")
-    sem = float(values.std(ddof=1) / np.sqrt(values.size))
-    half = float(stats.t.ppf(0.5 + confidence / 2, values.size - 1)) * sem
-    return mean, mean - half, mean + half

@@ -358,7 +358,7 @@ def _child(spec: dict) -> dict:
     import torch
 
     torch.set_num_threads(int(spec.get("threads", 1)))
-    from .baseline import LM, calibration_offset, prompt_logodds
+    from .prompting import LM, calibration_offset, prompt_logodds
     from .models import load_tokenizer, prepare_model
 
     name = spec["model"]

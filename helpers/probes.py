@@ -21,9 +21,9 @@ from typing import Sequence
 
 import numpy as np
 
+from .data import LABELS as AXIS_LABELS
 from .runtime import blas_threads
 
-AXIS_LABELS = {"valence": ("negative", "positive"), "arousal": ("low", "high")}
 PROBE_KINDS = ("logreg", "mean_diff", "pc1")
 
 
@@ -75,6 +75,11 @@ class Probe:
     def project(self, X: np.ndarray) -> np.ndarray:
         """Projection of raw activations on the unit ``direction`` (no standardising)."""
         return np.asarray(X, dtype=np.float32) @ self.direction
+
+    def accuracy(self, X: np.ndarray, y: np.ndarray) -> float:
+        """Share of rows of ``X`` classified as ``y`` (0/1); NaN when there are no rows."""
+        y = np.asarray(y)
+        return float((self.predict(X) == y).mean()) if len(y) else float("nan")
 
 
 def save(path: str | os.PathLike, probes: Sequence[Probe]) -> Path:

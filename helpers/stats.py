@@ -1,6 +1,8 @@
-"""Confidence intervals of accuracies: the plain and the cluster (word / template) bootstrap."""
+"""Confidence intervals: the bootstrap of an accuracy (plain, or by clusters of words and templates)
+and the t-interval of a mean."""
 from __future__ import annotations
 
+import math
 from typing import Sequence
 
 import numpy as np
@@ -39,3 +41,34 @@ def bootstrap_ci(correct: Sequence[float], n_boot: int = 2000, seed: int = 0, le
         means = (weights[keep] @ correct) / total[keep]
     alpha = (1 - level) / 2
     return float(np.quantile(means, alpha)), float(np.quantile(means, 1 - alpha))
+
+
+def mean_ci(values, confidence: float = 0.95) -> tuple[float, float, float]:
+    """(mean, low, high): Student-t interval of the mean, NaNs ignored; (nan, nan, nan) if empty."""
+    from scipy import stats
+
+    values = np.asarray(values, dtype=np.float64)
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return float("nan"), float("nan"), float("nan")
+    mean = float(values.mean())
+    if values.size == 1:
+        return mean, float("nan"), float("nan")
+    sem = float(values.std(ddof=1) / np.sqrt(values.size))
+    half = float(stats.t.ppf(0.5 + confidence / 2, values.size - 1)) * sem
+    return mean, mean - half, mean + half
+
+
+def accuracy_summary(pred: Sequence[int], y: Sequence[int], hard: Sequence[bool] | None = None,
+                     seed: int = 0, n_boot: int = 2000) -> dict:
+    """accuracy, ci_low, ci_high (bootstrap 95%), answered_positive, and accuracy_hard when ``hard`` is given."""
+    pred, y = np.asarray(pred), np.asarray(y)
+    correct = (pred == y).astype(float)
+    low, high = bootstrap_ci(correct, n_boot=n_boot, seed=seed)
+    result = {"accuracy": float(correct.mean()), "ci_low": low, "ci_high": high, "n": int(len(y)),
+              "answered_positive": float((pred == 1).mean())}
+    if hard is not None:
+        hard = np.asarray(hard, dtype=bool)
+        result["accuracy_hard"] = float(correct[hard].mean()) if hard.any() else math.nan
+        result["accuracy_easy"] = float(correct[~hard].mean()) if (~hard).any() else math.nan
+    return result

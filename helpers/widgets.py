@@ -22,7 +22,9 @@ from typing import Sequence
 
 import numpy as np
 
-from .steering import KIND_LABELS, Job, generate_many, steering_add, steering_vectors
+from .generation import Job, generate_many
+from .steering import steering_add, steering_vectors
+from .steering_runs import KIND_LABELS
 
 OUTPUT_CLASS = "emo-steering-output"
 

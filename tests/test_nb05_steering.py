@@ -30,7 +30,7 @@ def test_notebook_matches_its_generator():
 
 
 def test_neutral_prompts_file():
-    from helpers.steering import neutral_prompts
+    from helpers.data import neutral_prompts
 
     prompts = neutral_prompts()
     assert len(prompts) >= 20 and len(set(prompts)) == len(prompts)

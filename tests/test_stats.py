@@ -1,10 +1,12 @@
-"""Bootstrap intervals on data whose answer is known."""
+"""Intervals on data whose answer is known: the bootstrap of an accuracy, the t-interval of a mean."""
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import pytest
 
-from helpers.stats import bootstrap_ci
+from helpers.stats import bootstrap_ci, mean_ci
 
 
 def test_bootstrap_ci_known_data():
@@ -42,3 +44,29 @@ def test_two_way_clusters_weight_rows_by_both_factors():
     assert 0 <= low < 8 / 9 < high == 1.0
     with pytest.raises(ValueError, match="entries"):
         bootstrap_ci(correct, clusters=[words[:5]])
+
+
+def test_mean_ci_student_t():
+    mean, low, high = mean_ci([1, 2, 3])
+    half = 4.302652729911275 / math.sqrt(3)  # t(0.975, df=2) * sd 1 / sqrt(3)
+    assert mean == 2.0 and low == pytest.approx(2 - half) and high == pytest.approx(2 + half)
+    assert mean_ci([np.nan, 5.0])[0] == 5.0 and math.isnan(mean_ci([5.0])[1])
+    assert all(math.isnan(v) for v in mean_ci([]))
+
+
+# ------------------------------------------------------------------ perplexity (bigram stub)
+V = 4  # vocabulary: "a" -> 0, "b" -> 1, "c" -> 2, "d" -> 3
+
+
+class _Tokenizer:
+    pad_token_id = 3
+    bos_token_id = None
+    eos_token_id = 3
+
+    def _ids(self, text):
+        return ["abcd".index(ch) for ch in text if ch in "abcd"]
+
+    def __call__(self, texts, add_special_tokens=False, return_offsets_mapping=False):
+        if isinstance(texts, str):
+            return {"input_ids": self._ids(texts)}
+        return {"input_ids": [self._ids(t) for t in texts]}

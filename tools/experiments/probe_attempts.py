@@ -20,18 +20,21 @@ Prints a table and writes it to runs/experiments/<attempt>_<model>_seed<k>.csv.
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent.parent
-sys.path.insert(0, str(ROOT))
+import numpy as np
+import pandas as pd
 
-import pandas as pd  # noqa: E402
+from helpers import load_model
+from helpers.data import SPLIT_NAMES
+from helpers.evaluation import HELD_OUT, evaluate_config, prompt_activations, prompt_set
+from helpers.paths import ROOT
+from helpers.pca import center_within
+from helpers.runtime import set_torch_threads
 
-from helpers import load_model  # noqa: E402
-from helpers.pca import center_within  # noqa: E402
-from helpers.probing import (HELD_OUT, SPLITS, accuracy, evaluate_config, prompt_activations,  # noqa: E402
-                             prompt_set, set_torch_threads)
+def _accuracy(estimator, X, y) -> float:
+    """Share of rows an estimator with ``predict`` gets right (an sklearn MLP here, not a Probe)."""
+    return float((estimator.predict(X) == np.asarray(y)).mean())
+
 
 CENTRING_LAYERS = [8, 10, 12, 14, 15, 16, 18, 20, 22]
 MLP_LAYERS = [14, 15, 16]
@@ -66,8 +69,8 @@ def mlp(acts, df, parts, layers, seed) -> pd.DataFrame:
                                                                       max_iter=400, random_state=seed))
                 model.fit(X[train, i, :], y[train])
                 row = dict(hook=hook, pooling=pooling, layer=layer, width=width, alpha=alpha,
-                           train=accuracy(model, X[train, i, :], y[train]))
-                row.update({split: accuracy(model, X[parts[split], i, :], y[parts[split]]) for split in HELD_OUT})
+                           train=_accuracy(model, X[train, i, :], y[train]))
+                row.update({split: _accuracy(model, X[parts[split], i, :], y[parts[split]]) for split in HELD_OUT})
                 rows.append(row)
     table = pd.DataFrame(rows)
     table["worst_E1_E4"] = table[list(HELD_OUT)].min(axis=1)
@@ -100,7 +103,7 @@ def main() -> None:
         centred = table[table.centring == "template"]
         for _, best in centred[centred.validation >= centred.validation.max() - 1e-9].iterrows():  # ties: all
             print(f"best validation (centred): {best['hook']}/{best['pooling']} layer {best['layer']}: "
-                  + ", ".join(f"{s} {best[s]:.3f}" for s in SPLITS))
+                  + ", ".join(f"{s} {best[s]:.3f}" for s in SPLIT_NAMES))
     else:
         best = table.iloc[0]
         print(f"best worst-of-E1-E4 (picked on test): {best['hook']}/{best['pooling']} layer {best['layer']}, "

@@ -1,6 +1,7 @@
-"""Layer-wise probing: train linear probes on every (hook, pooling, layer), score them on the splits.
+"""Notebook 03's evaluation: linear probes on every (hook, pooling, layer), scored on the splits.
 
-The workflow of notebook 03, as functions with tests:
+The workflow of notebook 03, as functions with tests (the Probe type and its training are
+``helpers.probes``):
 
     df, parts = prompt_set("valence", n_templates=48, n_adjectives=48, seed=0)
     acts = prompt_activations(model, df, hooks=["resid_post"], poolings=["last"], layers=None)
@@ -29,11 +30,11 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from .data import SPLIT_NAMES
 from .probes import C_GRID, PROBE_KINDS, Probe, cross_validate_C, train_probe
 from .runtime import blas_threads
 from .stats import bootstrap_ci
 
-SPLITS = ("E1", "E2", "E3", "E4", "negation_transfer")
 HELD_OUT = ("E1", "E2", "E3", "E4")
 VARIANTS = ("all", "affirmative_only")
 TABLE_COLUMNS = ["axis", "variant", "hook", "pooling", "layer", "split", "accuracy", "n_test", "n_train", "C"]
@@ -69,10 +70,6 @@ def cv_groups(df: pd.DataFrame) -> np.ndarray:
     return np.column_stack([df["adjective"].astype(str).to_numpy(), pattern.astype(str).to_numpy()])
 
 
-def accuracy(probe: Probe, X: np.ndarray, y: np.ndarray) -> float:
-    return float((probe.predict(X) == np.asarray(y)).mean()) if len(y) else float("nan")
-
-
 cv_accuracy = cross_validate_C  # (best C, validation accuracy); see helpers.probes
 
 
@@ -99,14 +96,14 @@ def evaluate_config(X: np.ndarray, df: pd.DataFrame, parts: dict[str, np.ndarray
                          n_train=int(train.sum()), C=C))
         for split in HELD_OUT:
             test = parts[split]
-            rows.append(dict(variant="all", split=split, accuracy=accuracy(probe, X[test], y[test]),
+            rows.append(dict(variant="all", split=split, accuracy=probe.accuracy(X[test], y[test]),
                              n_test=int(test.sum()), n_train=int(train.sum()), C=C))
         train_aff = train & affirmative
         if parts["negation_transfer"].any() and train_aff.sum() >= 2 * folds and len(np.unique(y[train_aff])) == 2:
             C_aff, val_aff = cv_accuracy(X[train_aff], y[train_aff], groups=groups[train_aff], Cs=Cs, folds=folds, seed=seed)
             nt_train, nt_test = parts["train_negation_transfer"], parts["negation_transfer"]
             nt = fit(nt_train, C_aff)
-            rows.append(dict(variant="all", split="negation_transfer", accuracy=accuracy(nt, X[nt_test], y[nt_test]),
+            rows.append(dict(variant="all", split="negation_transfer", accuracy=nt.accuracy(X[nt_test], y[nt_test]),
                              n_test=int(nt_test.sum()), n_train=int(nt_train.sum()), C=C_aff))
             if "affirmative_only" in variants:
                 aff = fit(train_aff, C_aff)
@@ -115,7 +112,7 @@ def evaluate_config(X: np.ndarray, df: pd.DataFrame, parts: dict[str, np.ndarray
                 for split in HELD_OUT:
                     test = parts[split] & affirmative
                     rows.append(dict(variant="affirmative_only", split=split,
-                                     accuracy=accuracy(aff, X[test], y[test]), n_test=int(test.sum()),
+                                     accuracy=aff.accuracy(X[test], y[test]), n_test=int(test.sum()),
                                      n_train=int(train_aff.sum()), C=C_aff))
     return rows
 
@@ -154,7 +151,7 @@ def choose_config(table: pd.DataFrame, axis: str, *, criterion: str = "validatio
     if criterion == "validation":
         score = t[t["split"] == "validation"].set_index(["hook", "pooling", "layer"])["accuracy"]
     elif criterion == "mean_heldout":
-        score = t[t["split"].isin(SPLITS)].groupby(["hook", "pooling", "layer"])["accuracy"].mean()
+        score = t[t["split"].isin(SPLIT_NAMES)].groupby(["hook", "pooling", "layer"])["accuracy"].mean()
     else:
         raise ValueError(f"criterion must be 'validation' or 'mean_heldout', got {criterion!r}.")
     ranked = score.reset_index().sort_values(["accuracy", "layer"], ascending=[False, True], kind="stable")
@@ -228,7 +225,7 @@ def score_splits(probe: Probe, X: np.ndarray, df: pd.DataFrame, parts: dict[str,
                  splits: Sequence[str] = HELD_OUT) -> dict[str, float]:
     """Accuracy of a fitted probe on the given test masks."""
     y = df["y"].to_numpy().astype(int)
-    return {s: accuracy(probe, X[parts[s]], y[parts[s]]) for s in splits if s in parts}
+    return {s: probe.accuracy(X[parts[s]], y[parts[s]]) for s in splits if s in parts}
 
 
 def error_breakdown(probe: Probe, X: np.ndarray, df: pd.DataFrame, parts: dict[str, np.ndarray],
@@ -364,22 +361,6 @@ def word_accuracy(X: np.ndarray, df: pd.DataFrame, *, axis: str, C: float, seed:
     return out.sort_values(["accuracy", "adjective"], kind="stable").reset_index(drop=True)
 
 
-def word_accuracy_figure(words: pd.DataFrame, *, title: str):
-    """Per-word leave-one-word-out accuracy (``word_accuracy``): affirmative and negated rows of the
-    labels-by-meaning probe, and the affirmative-only probe, worst words on the left."""
-    import plotly.graph_objects as go
-
-    fig = go.Figure()
-    for column, name, color in (("affirmative", "affirmative rows (probe on all rows)", "#1f77b4"),
-                                ("negated", "negated rows (probe on all rows)", "#d62728"),
-                                ("affirmative_only", "affirmative rows (probe on affirmative rows)", "#7f7f7f")):
-        fig.add_bar(x=words["adjective"], y=words[column], name=name, marker_color=color,
-                    hovertemplate="%{x}: %{y:.3f}<extra>" + name + "</extra>")
-    fig.update_layout(title=title, barmode="group", height=460, yaxis=dict(title="accuracy", range=[0, 1.02]),
-                      xaxis=dict(title="held-out word (worst first)", tickangle=-60), legend=dict(orientation="h", y=-0.45))
-    return fig
-
-
 def vader_correlation(scores: np.ndarray, df: pd.DataFrame, mask: np.ndarray) -> dict:
     """Spearman correlation between the mean read-out of each adjective and its VADER rating.
 
@@ -411,77 +392,9 @@ class AxisResult:
         out = {**{k: self.config[k] for k in ("layer", "hook", "pooling")},
                "depth_fraction": depth_fraction(self.config["layer"], n_layers),
                "criterion": self.config["criterion"], "validation_accuracy": self.config["score"],
-               "accuracy": {s: self.accuracy.get(s) for s in SPLITS}}
+               "accuracy": {s: self.accuracy.get(s) for s in SPLIT_NAMES}}
         out["accuracy_affirmative_only"] = {s: self.accuracy_affirmative_only.get(s) for s in HELD_OUT}
         return out
-
-
-# ------------------------------------------------------------------ figures
-def heatmap_figure(table: pd.DataFrame, axis: str, hook: str, *, variant: str = "all",
-                   splits: Sequence[str] = ("validation",) + SPLITS, title: str | None = None):
-    """Accuracy as heatmaps layer x pooling, one panel per split (``hook`` fixed)."""
-    import plotly.graph_objects as go
-    from plotly.subplots import make_subplots
-
-    t = table[(table["axis"] == axis) & (table["variant"] == variant) & (table["hook"] == hook)]
-    splits = [s for s in splits if s in set(t["split"])]
-    fig = make_subplots(rows=len(splits), cols=1, shared_xaxes=True, vertical_spacing=0.03,
-                        subplot_titles=[f"{s} ({'crossed CV on train' if s == 'validation' else 'test'})"
-                                        for s in splits])
-    for row, split in enumerate(splits, start=1):
-        z = t[t["split"] == split].pivot_table(index="pooling", columns="layer", values="accuracy")
-        fig.add_trace(go.Heatmap(z=z.to_numpy(), x=list(z.columns), y=list(z.index), coloraxis="coloraxis",
-                                 hovertemplate=f"{split}<br>layer %{{x}}<br>pooling %{{y}}<br>accuracy %{{z:.3f}}"
-                                               "<extra></extra>"), row, 1)
-    fig.update_xaxes(title_text="layer (0 = first block)", row=len(splits), col=1)
-    fig.update_layout(coloraxis=dict(colorscale="Viridis", cmin=0.0, cmax=1.0, colorbar=dict(title="accuracy")),
-                      height=150 * len(splits) + 120,
-                      title=title or f"{axis} ({variant.replace('_', ' ')}): probe accuracy by layer and pooling, {hook}")
-    return fig
-
-
-def layer_curves_figure(table: pd.DataFrame, axis: str, hook: str, pooling: str, *, title: str | None = None):
-    """Accuracy against layer for one (hook, pooling): one line per split, dotted = affirmative only."""
-    import plotly.graph_objects as go
-
-    t = table[(table["axis"] == axis) & (table["hook"] == hook) & (table["pooling"] == pooling)]
-    fig = go.Figure()
-    for (variant, split), g in t.groupby(["variant", "split"], sort=False):
-        g = g.sort_values("layer")
-        fig.add_trace(go.Scatter(x=g["layer"], y=g["accuracy"], mode="lines+markers",
-                                 name=f"{split}" + (" (affirmative only)" if variant != "all" else ""),
-                                 line=dict(dash="dot" if variant != "all" else "solid")))
-    fig.add_hline(y=0.5, line_dash="dash", line_color="grey", annotation_text="chance")
-    fig.update_layout(title=title or f"{axis}: accuracy over depth ({hook}, {pooling} pooling)",
-                      xaxis_title="layer", yaxis_title="accuracy", yaxis_range=[0, 1.02], height=460)
-    return fig
-
-
-def plane_figure(points: pd.DataFrame, *, title: str, x_label: str, y_label: str):
-    """Scatter of read-outs: columns x, y, group (colour), negated (symbol), prompt (hover)."""
-    import plotly.express as px
-
-    fig = px.scatter(points, x="x", y="y", color="group", symbol="negated", hover_name="prompt", opacity=0.6,
-                     title=title, labels={"x": x_label, "y": y_label, "group": "prompt set : label",
-                                          "negated": "negated"})
-    fig.add_hline(y=0, line_color="grey", line_width=1)
-    fig.add_vline(x=0, line_color="grey", line_width=1)
-    fig.update_layout(height=560)
-    return fig
-
-
-def cosine_figure(probes: Sequence[Probe], *, title: str):
-    """Heatmap of cosines between probe directions (same width only)."""
-    import plotly.graph_objects as go
-
-    names = [f"{p.axis}/{p.kind}" for p in probes]
-    M = np.array([[cosine(a.direction, b.direction) if a.direction.shape == b.direction.shape else np.nan
-                   for b in probes] for a in probes])
-    fig = go.Figure(go.Heatmap(z=M, x=names, y=names, zmin=-1, zmax=1, colorscale="RdBu", text=np.round(M, 2),
-                               texttemplate="%{text}", colorbar=dict(title="cosine"),
-                               hovertemplate="%{y} vs %{x}: %{z:.3f}<extra></extra>"))
-    fig.update_layout(title=title, height=520, yaxis_autorange="reversed")
-    return fig
 
 
 # ------------------------------------------------------------------ one axis end to end, goals

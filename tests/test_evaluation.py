@@ -5,11 +5,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import helpers.probing as probing
+import helpers.evaluation as evaluation
 import helpers.runtime as runtime
-from helpers.data import splits
+from helpers.data import SPLIT_NAMES, splits
 from helpers.probes import Probe, train_probe
-from helpers.probing import (accuracies_at, best_per_split, choose_config, direction_cosines, evaluate_config,
+from helpers.evaluation import (accuracies_at, best_per_split, choose_config, direction_cosines, evaluate_config,
                              sweep, vader_correlation)
 
 
@@ -75,7 +75,7 @@ def test_no_test_row_is_ever_fitted(table, monkeypatch):
     X[:, 5] = np.arange(len(df))
     seen = []
 
-    real_cv, real_train = probing.cross_validate_C, probing.train_probe
+    real_cv, real_train = evaluation.cross_validate_C, evaluation.train_probe
 
     def spy_cv(Xs, ys, **kw):
         seen.append(("cv", set(Xs[:, 5].astype(int))))
@@ -85,8 +85,8 @@ def test_no_test_row_is_ever_fitted(table, monkeypatch):
         seen.append(("fit", set(Xs[:, 5].astype(int))))
         return real_train(Xs, ys, **kw)
 
-    monkeypatch.setattr(probing, "cv_accuracy", spy_cv)
-    monkeypatch.setattr(probing, "train_probe", spy_train)
+    monkeypatch.setattr(evaluation, "cv_accuracy", spy_cv)
+    monkeypatch.setattr(evaluation, "train_probe", spy_train)
     evaluate_config(X, df, parts, axis="valence")
     train = set(np.flatnonzero(parts["train"]))
     affirmative = set(np.flatnonzero(~df["negation"].to_numpy()))
@@ -109,7 +109,7 @@ def test_sweep_table_and_choice(table):
     acts = {("resid_post", "last"): np.stack([weak, strong], axis=1),
             ("resid_post", "word"): np.stack([strong, strong], axis=1)}
     result = sweep(acts, df, parts, axis="valence", layers=layers, progress=False)
-    assert list(result.columns) == probing.TABLE_COLUMNS
+    assert list(result.columns) == evaluation.TABLE_COLUMNS
     assert len(result) == 2 * 2 * (6 + 5)  # specs x layers x (all: 6 splits, affirmative_only: 5)
     chosen = choose_config(result, "valence")
     assert (chosen["hook"], chosen["pooling"], chosen["layer"]) == ("resid_post", "last", 7)
@@ -118,11 +118,11 @@ def test_sweep_table_and_choice(table):
     assert with_word["pooling"] == "word" and with_word["layer"] == 3  # ties -> earlier layer
     acc = accuracies_at(result, "valence", "resid_post", "last", 7)
     assert acc["E1"] == 1.0 and "validation" in acc
-    cfg, entry = probing.summarise_axis(result, "valence", n_layers=10)
+    cfg, entry = evaluation.summarise_axis(result, "valence", n_layers=10)
     assert cfg == chosen and entry["layer"] == 7 and entry["depth_fraction"] == pytest.approx(0.8)
-    assert set(entry["accuracy"]) == set(probing.SPLITS) and entry["accuracy"]["E1"] == 1.0
+    assert set(entry["accuracy"]) == set(SPLIT_NAMES) and entry["accuracy"]["E1"] == 1.0
     aff = entry["affirmative_only_config"]
-    assert aff["pooling"] == "last" and set(aff["accuracy"]) == set(probing.HELD_OUT)
+    assert aff["pooling"] == "last" and set(aff["accuracy"]) == set(evaluation.HELD_OUT)
     best = best_per_split(result, n_layers=10)
     row = best[(best["split"] == "E1") & (best["pooling"] == "last")].iloc[0]
     assert row["layer"] == 7 and row["depth_fraction"] == pytest.approx(0.8)
@@ -171,10 +171,10 @@ def test_train_probe_kinds_agree_on_clean_data(table):
     df, parts = table
     X = features(df, meaning=3.0, noise=0.1)
     mask = parts["train"]
-    probes = probing.train_all_kinds(X, df, mask, axis="valence", hook="h", pooling="last", layer=2)
+    probes = evaluation.train_all_kinds(X, df, mask, axis="valence", hook="h", pooling="last", layer=2)
     assert [p.kind for p in probes] == ["logreg", "mean_diff", "pc1"]
     for p in probes:
-        assert probing.score_splits(p, X, df, parts)["E4"] == 1.0
+        assert evaluation.score_splits(p, X, df, parts)["E4"] == 1.0
     # mean_diff and pc1 find the meaning axis in raw space; logreg's raw direction is coef / scale,
     # which up-weights the low-variance noise columns, so only its sign on column 0 is checked.
     assert probes[1].direction[0] > 0.99 and probes[2].direction[0] > 0.99
@@ -190,11 +190,11 @@ def _negation_feature(df, X, strength=2.0):
 
 def test_fit_ceiling_tells_composed_meaning_from_word_plus_negation(table):
     df, parts = table
-    composed = probing.fit_ceiling(features(df, meaning=2.0), df, parts, axis="valence")
+    composed = evaluation.fit_ceiling(features(df, meaning=2.0), df, parts, axis="valence")
     assert composed["train_accuracy"] == 1.0 and composed["E3_accuracy"] == 1.0 and composed["C"] == 100.0
     # word and negation are both linear here, but the label (word XOR negation) is not: no linear
     # probe separates the training rows, however weak its regularisation
-    additive = probing.fit_ceiling(_negation_feature(df, features(df, word=2.0)), df, parts, axis="valence")
+    additive = evaluation.fit_ceiling(_negation_feature(df, features(df, word=2.0)), df, parts, axis="valence")
     assert additive["train_accuracy"] < 0.8 and additive["E3_accuracy"] < 0.8
     assert set(additive) == {"C", "train_accuracy", "train_accuracy_affirmative", "train_accuracy_negated", "E3_accuracy"}
 
@@ -206,14 +206,14 @@ def test_error_breakdown_and_negator_accuracy_locate_the_errors(table):
     affirmative = ~df["negation"].to_numpy()
     probe = train_probe(X[parts["train"] & affirmative], df["y"].to_numpy()[parts["train"] & affirmative],
                         axis="valence", hook="resid_post", pooling="last", layer=0, C=1.0)
-    table_ = probing.error_breakdown(probe, X, df, parts).set_index(["split", "rows"])
+    table_ = evaluation.error_breakdown(probe, X, df, parts).set_index(["split", "rows"])
     assert set(table_.index.get_level_values("split")) == {"E1", "E2", "E3", "E4"}
     for split in ("E1", "E2", "E3", "E4"):  # reads the word: right when affirmative, inverted when negated
         assert table_.loc[(split, "affirmative"), "accuracy"] == 1.0
         assert table_.loc[(split, "negated"), "accuracy"] == 0.0
         n = table_.loc[(split, "affirmative"), "n"] + table_.loc[(split, "negated"), "n"]
         assert table_.loc[(split, "all"), "n"] == n == parts[split].sum()
-    per_cue = probing.negator_accuracy(probe, X, df, np.ones(len(df), bool))
+    per_cue = evaluation.negator_accuracy(probe, X, df, np.ones(len(df), bool))
     assert set(per_cue["negator"]) == {"not", "never"} and (per_cue["accuracy"] == 0.0).all()
     assert per_cue["n"].sum() == df["negation"].sum()
 
@@ -225,7 +225,7 @@ def test_word_accuracy_finds_the_word_whose_negation_is_not_composed(table):
     X = features(df, meaning=2.0)
     own = np.where(df["adjective_label"] == "positive", 1.0, -1.0)
     X[stuck, 0] = 2.0 * own[stuck] + (X[stuck, 0] - 2.0 * (2 * df["y"].to_numpy()[stuck] - 1))
-    words = probing.word_accuracy(X, df, axis="valence", C=1.0).set_index("adjective")
+    words = evaluation.word_accuracy(X, df, axis="valence", C=1.0).set_index("adjective")
     assert len(words) == df["adjective"].nunique() and (words["n"] == len(df) // len(words)).all()
     assert words.index[0] == "word3"  # worst first
     assert words.loc["word3", "affirmative"] == 1.0 and words.loc["word3", "negated"] == 0.0
@@ -243,7 +243,7 @@ def test_split_intervals_and_goal_table(table):
         t = sweep({("resid_post", "last"): X[:, None, :]}, df, parts, axis="valence", layers=[0], progress=False)
         probe = train_probe(X[parts["train"]], df["y"].to_numpy()[parts["train"]], axis="valence", hook="resid_post",
                             pooling="last", layer=0, C=1.0)
-        return probing.split_intervals(probe, X, df, parts, t, axis="valence", n_boot=500)
+        return evaluation.split_intervals(probe, X, df, parts, t, axis="valence", n_boot=500)
 
     composed = intervals(features(df, meaning=2.0))
     assert composed == {s: [1.0, 1.0] for s in ("E1", "E2", "E3", "E4", "negation_transfer")}
@@ -253,7 +253,7 @@ def test_split_intervals_and_goal_table(table):
     best = {"valence": {"accuracy": {"E1": 0.97, "E2": 0.99, "E3": 1.0, "E4": 0.9, "negation_transfer": 0.95},
                         "accuracy_ci": {"E1": [0.93, 0.99]}},
             "arousal": {"accuracy": {"E1": 0.95, "E2": 0.9, "E3": 0.99, "E4": 0.96}}}
-    goals = probing.goal_table(best).set_index(["axis", "split"])
+    goals = evaluation.goal_table(best).set_index(["axis", "split"])
     assert goals.loc[("valence", "E1"), "ci_low"] == 0.93 and goals.loc[("valence", "E1"), "ci_high"] == 0.99
     assert pd.isna(goals.loc[("valence", "E2"), "ci_low"])
     assert not goals.loc[("valence", "E1"), "met"] and goals.loc[("valence", "E2"), "met"]
@@ -263,12 +263,12 @@ def test_split_intervals_and_goal_table(table):
 def test_wide_heldout_prompts_hold_out_what_they_say():
     from helpers.data import load_adjectives
 
-    df, parts = probing.prompt_set("valence", n_templates=16, n_adjectives=20, seed=0)
-    wide = probing.wide_heldout_prompts(df, parts, axis="valence", n_patterns=3, seed=0)
+    df, parts = evaluation.prompt_set("valence", n_templates=16, n_adjectives=20, seed=0)
+    wide = evaluation.wide_heldout_prompts(df, parts, axis="valence", n_patterns=3, seed=0)
     train = df[parts["train"]]
     train_words, train_patterns = set(train["adjective"]), set(train["pattern"])
     by = {name: part for name, part in wide.groupby("split")}
-    assert set(by) == set(probing.WIDE_SPLITS)
+    assert set(by) == set(evaluation.WIDE_SPLITS)
     assert set(by["E1_wide"]["adjective"]) == set(load_adjectives("valence")["word"]) - train_words
     assert set(by["E1_wide"]["pattern"]) <= train_patterns
     assert set(by["E2_wide"]["adjective"]) == train_words and not set(by["E2_wide"]["pattern"]) & train_patterns
@@ -279,7 +279,7 @@ def test_wide_heldout_prompts_hold_out_what_they_say():
     assert len(by["E1_wide"]) == by["E1_wide"]["adjective"].nunique() * by["E1_wide"]["template_id"].nunique()
     own_positive = (wide["adjective_label"] == "positive").to_numpy()
     assert (wide["y"].to_numpy() == (own_positive ^ wide["negation"].to_numpy())).all()
-    assert set(by["E1_wide"]["pattern"]) == set(probing.wide_heldout_prompts(df, parts, axis="valence", n_patterns=3,
+    assert set(by["E1_wide"]["pattern"]) == set(evaluation.wide_heldout_prompts(df, parts, axis="valence", n_patterns=3,
                                                                              seed=0).query("split == 'E1_wide'")["pattern"])
 
 
@@ -289,7 +289,7 @@ def test_wide_heldout_accuracy_on_known_features(table):
     X = features(wide, meaning=2.0)
     probe = train_probe(X[parts["train"]], df["y"].to_numpy()[parts["train"]], axis="valence", hook="resid_post",
                         pooling="last", layer=0, C=1.0)
-    result = probing.wide_heldout_accuracy(probe, X, wide, n_boot=300).set_index(["split", "rows"])
+    result = evaluation.wide_heldout_accuracy(probe, X, wide, n_boot=300).set_index(["split", "rows"])
     assert (result["accuracy"] == 1.0).all() and (result["ci_low"] == 1.0).all()
     assert result.loc[("E1_wide", "all"), "n"] == parts["E1"].sum()
     assert result.loc[("E1_wide", "all"), "n_words"] == df.loc[parts["E1"], "adjective"].nunique()
@@ -298,7 +298,7 @@ def test_wide_heldout_accuracy_on_known_features(table):
     fit_rows = parts["train"] & ~df["negation"].to_numpy()
     words = train_probe(X_word[fit_rows], df["y"].to_numpy()[fit_rows], axis="valence", hook="resid_post",
                         pooling="last", layer=0, C=1.0)
-    result = probing.wide_heldout_accuracy(words, X_word, wide, n_boot=300).set_index(["split", "rows"])
+    result = evaluation.wide_heldout_accuracy(words, X_word, wide, n_boot=300).set_index(["split", "rows"])
     assert (result.xs("affirmative", level="rows")["accuracy"] == 1.0).all()
     assert (result.xs("negated", level="rows")["accuracy"] == 0.0).all()
 
