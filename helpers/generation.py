@@ -22,7 +22,8 @@ from typing import Sequence
 
 import numpy as np
 
-from .collect import HOOKS, encode_many, pad_id
+from .batching import pad_id, pad_rows
+from .collect import HOOKS, encode_many
 from .models import model_info
 
 POSITIONS = ("all", "prompt", "new")
@@ -223,13 +224,7 @@ def _generate_batch(model, encoded: list[list[int]], seeds: list[int], max_new_t
 
     hf = model.original_model
     device = next(hf.parameters()).device
-    pad = pad_id(model)
-    length = max(len(e) for e in encoded)
-    ids = torch.full((len(encoded), length), pad, dtype=torch.long)
-    mask = torch.zeros((len(encoded), length), dtype=torch.long)
-    for row, e in enumerate(encoded):  # left padding: every row's last token is at position -1
-        ids[row, length - len(e):] = torch.tensor(e)
-        mask[row, length - len(e):] = 1
+    ids, mask = pad_rows(encoded, pad_id(model), side="left")  # every row's last token at position -1
     position = (mask.cumsum(-1) - 1).clamp(min=0)
     ids, mask, position = ids.to(device), mask.to(device), position.to(device)
     generators = [torch.Generator().manual_seed(s) for s in seeds]

@@ -127,7 +127,7 @@ def perplexity(model, prompts: Sequence[str], continuations: Sequence[str], batc
     """
     import torch
 
-    from .collect import pad_id
+    from .batching import pad_id, pad_rows
     from .generation import prepare_prompt
 
     if len(prompts) != len(continuations):
@@ -149,14 +149,10 @@ def perplexity(model, prompts: Sequence[str], continuations: Sequence[str], batc
             batch = [i for i in order[start:start + batch_size] if rows[i][1]]
             if not batch:
                 continue
-            length = max(len(rows[i][0]) + len(rows[i][1]) for i in batch)
-            ids = torch.full((len(batch), length), pad, dtype=torch.long)
-            mask = torch.zeros((len(batch), length), dtype=torch.long)
-            target = torch.zeros((len(batch), length), dtype=torch.bool)  # positions whose token is scored
+            ids, mask = pad_rows([rows[i][0] + rows[i][1] for i in batch], pad)
+            target = torch.zeros(ids.shape, dtype=torch.bool)  # positions whose token is scored
             for r, i in enumerate(batch):
                 p, c = rows[i]
-                ids[r, :len(p) + len(c)] = torch.tensor(p + c)
-                mask[r, :len(p) + len(c)] = 1
                 target[r, len(p):len(p) + len(c)] = True
             logits = hf(input_ids=ids.to(device), attention_mask=mask.to(device)).logits.float()
             logprobs = torch.log_softmax(logits[:, :-1], dim=-1)

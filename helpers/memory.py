@@ -19,7 +19,6 @@ the final norm and the unembedding (tied weights count once). Three tools:
 from __future__ import annotations
 
 import json
-import math
 import os
 import re
 import struct
@@ -291,6 +290,8 @@ def pooled_states(base_model, ids_list: Sequence[Sequence[int]], pooling: str, f
     """
     import torch
 
+    from .batching import pad_rows
+
     if pooling not in ("last", "mean"):
         raise ValueError(f"pooling must be 'last' or 'mean' here, got {pooling!r}")
     if hook not in POOLED_HOOKS:
@@ -306,12 +307,7 @@ def pooled_states(base_model, ids_list: Sequence[Sequence[int]], pooling: str, f
         with torch.inference_mode():
             for start in range(0, len(order), batch_size):
                 batch = order[start:start + batch_size]
-                length = max(len(ids_list[i]) for i in batch)
-                ids = torch.full((len(batch), length), pad_id, dtype=torch.long)
-                mask = torch.zeros((len(batch), length), dtype=torch.long)
-                for row, i in enumerate(batch):
-                    ids[row, :len(ids_list[i])] = torch.tensor(list(ids_list[i]))
-                    mask[row, :len(ids_list[i])] = 1
+                ids, mask = pad_rows([ids_list[i] for i in batch], pad_id)
                 hidden = base_model(input_ids=ids, attention_mask=mask).last_hidden_state
                 states = (captured["v"] if hook == "attn_v" else hidden).float()
                 for row, i in enumerate(batch):
@@ -358,6 +354,7 @@ def _child(spec: dict) -> dict:
     import torch
 
     torch.set_num_threads(int(spec.get("threads", 1)))
+    from .batching import pad_id
     from .prompting import LM, calibration_offset, prompt_logodds
     from .models import load_tokenizer, prepare_model
 
@@ -395,8 +392,7 @@ def _child(spec: dict) -> dict:
         start = time.perf_counter()
         bos = [tokenizer.bos_token_id] if prepend_bos else []
         ids = [bos + list(x) for x in tokenizer(list(texts), add_special_tokens=False)["input_ids"]]
-        pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
-        X = pooled_states(model.model, ids, probe.pooling, len(bos), pad, int(spec.get("batch_size", 32)),
+        X = pooled_states(model.model, ids, probe.pooling, len(bos), pad_id(tokenizer), int(spec.get("batch_size", 32)),
                           hook=probe.hook)
         decision = probe.decision_function(X)
         run_seconds = time.perf_counter() - start

@@ -250,16 +250,26 @@ def _resolve_local_path(name: str) -> Path | None:
     return None
 
 
-def load_model(name: str = DEFAULT_MODEL, device: str = "auto"):
+BACKENDS = ("transformer_lens", "nnsight")
+
+
+def load_model(name: str = DEFAULT_MODEL, device: str = "auto", backend: str = "transformer_lens",
+               remote: bool = False):
     """Load ``name`` as a TransformerLens ``TransformerBridge`` in float32, in eval mode.
 
     ``name``: an offline model (``"smollm2-135m"``, ``"gemma3-270m"``), a local HF folder,
     a ``.gguf`` file, or a hub / TransformerLens name (needs network). ``device="auto"``
     takes CUDA when present. The returned bridge carries ``model.emo`` (a ``ModelInfo``)
-    and ``model.tokenizer``; all hooks use TransformerLens names.
+    and ``model.tokenizer``; all hooks use TransformerLens names. ``backend`` / ``remote``:
+    see the "Larger models" section of the README.
     """
     if not isinstance(name, (str, os.PathLike)):
         raise ValueError(f"model name must be a string, got {type(name).__name__}; e.g. load_model('{DEFAULT_MODEL}')")
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {list(BACKENDS)}, got {backend!r}.")
+    if backend != "transformer_lens" or remote:
+        raise ValueError("The nnsight backend and remote execution are not available in this version; "
+                         "use backend='transformer_lens', remote=False.")
     name = str(name)
     import torch
     from transformers import AutoModelForCausalLM

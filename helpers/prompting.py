@@ -29,7 +29,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .collect import common_prefix_length
+from .batching import (bank_rows, cache_for, distinct_prefixes, lexicographic_order, pad_id, pad_rows, prefix_bank,
+                       rest_batch, shared_prefix_lengths)
 from .data import LABELS as DATA_LABELS
 
 LABELS = DATA_LABELS["valence"]          # class 0, class 1
@@ -124,55 +125,48 @@ def _batches(lengths: Sequence[int], batch_size: int) -> list[list[int]]:
 
 
 def last_hidden(lm: LM, ids_list: Sequence[Sequence[int]], batch_size: int = 16, share_prefix: bool = True,
-                min_prefix: int = 8):
-    """Final-norm hidden state at each sequence's last real token, [n, d].
+                chunk: int = 256):
+    """Final-norm hidden state at each sequence's last token, [n, d].
 
-    Batches are right-padded and sorted by length; the state is read at each row's last real
-    token. With ``share_prefix`` the token prefix common to all sequences (instruction, chat
-    header, few-shot examples) is run once and its key/value cache reused for every batch,
-    which gives the same numbers as running each full sequence (tested) at a fraction of
-    the cost.
+    The prompts of one format share long token prefixes (chat header, instruction, few-shot
+    examples): with ``share_prefix`` each distinct shared prefix runs once and every prompt's
+    rest runs against its keys/values (``helpers.batching``, the machinery ``collect`` uses),
+    which gives the same numbers as running each full sequence (tested). ``chunk`` prompts at
+    a time bound the memory of the prefix bank. Works on any HF causal LM (also the partial
+    model of ``helpers.memory``'s fresh-process measurement).
     """
-    import copy
-
     import torch
 
     device = next(lm.hf.parameters()).device
-    pad = lm.tokenizer.pad_token_id if lm.tokenizer.pad_token_id is not None else 0
-    n_prefix = common_prefix_length(ids_list) if share_prefix and len(ids_list) > 1 else 0
-    n_prefix = min(n_prefix, min(len(x) for x in ids_list) - 1)  # every row keeps >= 1 token of its own
-    if n_prefix < min_prefix:
-        n_prefix = 0
+    base, config = lm.hf.model, lm.hf.config
+    pad = pad_id(lm.tokenizer)
     out = [None] * len(ids_list)
+
+    def forward(ids, mask, cache):
+        base(input_ids=ids, attention_mask=mask, past_key_values=cache, use_cache=True)
+
+    order = lexicographic_order(ids_list)
     with torch.inference_mode():
-        prefix_cache = None
-        if n_prefix:
-            prefix = torch.tensor([list(ids_list[0][:n_prefix])], device=device)
-            prefix_cache = lm.hf.model(input_ids=prefix, use_cache=True).past_key_values
-        suffixes = [list(x[n_prefix:]) for x in ids_list]
-        for batch in _batches([len(x) for x in suffixes], batch_size):
-            length = max(len(suffixes[i]) for i in batch)
-            ids = torch.full((len(batch), length), pad, dtype=torch.long)
-            mask = torch.zeros((len(batch), n_prefix + length), dtype=torch.long)
-            mask[:, :n_prefix] = 1
-            for row, i in enumerate(batch):
-                ids[row, :len(suffixes[i])] = torch.tensor(suffixes[i])
-                mask[row, n_prefix:n_prefix + len(suffixes[i])] = 1
-            if prefix_cache is not None:
-                cache = copy.deepcopy(prefix_cache)  # batch 1: small; expanded views, materialised once by the update
-                for layer_cache in getattr(cache, "layers", []):
-                    if getattr(layer_cache, "keys", None) is not None and layer_cache.keys.numel():
-                        layer_cache.keys = layer_cache.keys.expand(len(batch), -1, -1, -1)
-                        layer_cache.values = layer_cache.values.expand(len(batch), -1, -1, -1)
-                positions = torch.arange(n_prefix, n_prefix + length).unsqueeze(0).expand(len(batch), -1)
-                kwargs = {"past_key_values": cache, "use_cache": True, "position_ids": positions.to(device)}
-            else:
-                kwargs = {"use_cache": False}
-            hidden = lm.hf.model(input_ids=ids.to(device), attention_mask=mask.to(device), **kwargs).last_hidden_state
-            last = torch.tensor([len(suffixes[i]) - 1 for i in batch], device=device)
-            picked = hidden[torch.arange(len(batch), device=device), last]
-            for row, i in enumerate(batch):
-                out[i] = picked[row]
+        for start in range(0, len(order), chunk):
+            index = order[start:start + chunk]
+            part = [list(ids_list[i]) for i in index]
+            prefix_len = shared_prefix_lengths(part) if share_prefix else [0] * len(part)
+            bank = prefix_bank(forward, distinct_prefixes(part, prefix_len), n_layers=config.num_hidden_layers,
+                               batch_size=batch_size, pad=pad, device=device, config=config)
+            plan = sorted(range(len(part)), key=lambda j: (len(part[j]) - prefix_len[j], j))
+            for begin in range(0, len(plan), batch_size):
+                rows = plan[begin:begin + batch_size]
+                rest = rest_batch([part[j] for j in rows], [prefix_len[j] for j in rows], pad)
+                kwargs: dict = {"use_cache": False}
+                if rest.cached:
+                    prefix_rows = bank_rows(bank, [part[j][:prefix_len[j]] for j in rows], device)
+                    kwargs = {"use_cache": True, "past_key_values": cache_for(bank, prefix_rows, rest.cached, config)}
+                hidden = base(input_ids=rest.ids.to(device), attention_mask=rest.mask.to(device),
+                              position_ids=rest.positions.to(device), **kwargs).last_hidden_state
+                last = torch.tensor([len(part[j]) - prefix_len[j] - 1 for j in rows], device=device)
+                picked = hidden[torch.arange(len(rows), device=device), last]
+                for row, j in enumerate(rows):
+                    out[index[j]] = picked[row]
     return torch.stack(out)
 
 
@@ -273,23 +267,18 @@ def generate_answers(lm: LM, prompts: Sequence[str], max_new_tokens: int = 10, b
     import torch
 
     encoded = encode_prompts(lm, prompts)
-    pad = lm.tokenizer.pad_token_id if lm.tokenizer.pad_token_id is not None else 0
+    pad = pad_id(lm.tokenizer)
     eos = lm.tokenizer.eos_token_id
     answers = [""] * len(encoded)
     device = next(lm.hf.parameters()).device
     with torch.inference_mode():
         for batch in _batches([len(x) for x in encoded], batch_size):
-            length = max(len(encoded[i]) for i in batch)
-            ids = torch.full((len(batch), length), pad, dtype=torch.long)
-            mask = torch.zeros((len(batch), length), dtype=torch.long)
-            for row, i in enumerate(batch):
-                ids[row, length - len(encoded[i]):] = torch.tensor(encoded[i])
-                mask[row, length - len(encoded[i]):] = 1
+            ids, mask = pad_rows([encoded[i] for i in batch], pad, side="left")
             out = lm.hf.generate(input_ids=ids.to(device), attention_mask=mask.to(device), do_sample=False,
                                  max_new_tokens=max_new_tokens, pad_token_id=pad, eos_token_id=eos,
                                  top_p=None, top_k=None, temperature=None)
             for row, i in enumerate(batch):
-                answers[i] = lm.tokenizer.decode(out[row, length:], skip_special_tokens=True)
+                answers[i] = lm.tokenizer.decode(out[row, ids.shape[1]:], skip_special_tokens=True)
     return answers
 
 

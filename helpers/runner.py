@@ -62,8 +62,30 @@ def _tree_digest(paths: list[Path]) -> str:
 
 
 def _code_and_data_digest() -> str:
-    files = list((ROOT / "helpers").glob("*.py")) + [p for p in DATA_DIR.rglob("*") if p.is_file()]
+    files = list((ROOT / "helpers").rglob("*.py")) + [p for p in DATA_DIR.rglob("*") if p.is_file()]
     return _tree_digest(files)
+
+
+def notebook_overrides(stem: str, overrides: dict[str, Any]) -> dict[str, Any]:
+    """The part of ``overrides`` that notebook ``stem``'s settings class knows (a sweep passes
+    one dict of overrides to several notebooks)."""
+    from dataclasses import fields
+
+    from .settings import NOTEBOOK_SETTINGS
+
+    settings = NOTEBOOK_SETTINGS.get(stem)
+    if settings is None:
+        return dict(overrides)
+    known = {f.name for f in fields(settings)}
+    return {k: v for k, v in overrides.items() if k in known}
+
+
+def relative_to_root(path: Path) -> str:
+    """``path`` relative to the repository when it lies inside it (summaries name folders this way)."""
+    try:
+        return str(Path(path).resolve().relative_to(ROOT))
+    except ValueError:
+        return str(path)
 
 
 def _declared_parameters(notebook: Path) -> set[str]:
@@ -98,6 +120,8 @@ def execute(notebook: Path, run_dir: Path, parameters: dict[str, Any], force: bo
     out_dir.mkdir(parents=True, exist_ok=True)
     declared = _declared_parameters(notebook)
     params = {k: v for k, v in parameters.items() if k in declared}
+    if "overrides" in params:  # settings the notebook's Settings class does not have are for other notebooks
+        params["overrides"] = notebook_overrides(stem, params["overrides"])
     if "output_dir" in declared:
         params["output_dir"] = str(out_dir.resolve())
     if "probes_path" in declared:
@@ -188,7 +212,7 @@ def summarise(run_dir: Path, model: str) -> dict:
     probing = _read_json(run_dir / "03_layer_probing" / "results.json")
     baseline = _read_json(run_dir / "04_probe_vs_prompting" / "results.json")
     steering = _read_json(run_dir / "05_steering" / "results.json")
-    summary: dict[str, Any] = {"model": model, "run_dir": str(run_dir),
+    summary: dict[str, Any] = {"model": model, "run_dir": relative_to_root(run_dir),
                                "measured_at": time.strftime("%Y-%m-%d %H:%M"), "dataset": dataset.get("counts")}
     summary["emergence_layer"] = pca.get("emergence_layer")
     summary["emotion_geometry"] = pca.get("emotion_geometry")
@@ -224,7 +248,7 @@ def _fmt(value) -> str:
 def write_summary(run_dir: Path, summary: dict) -> None:
     write_json_atomic(run_dir / "summary.json", summary)
     lines = [f"# emo-probes results: {summary['model']}", "",
-             f"Measured {summary['measured_at']} in `{run_dir}`.", "", "| quantity | value |", "|---|---|"]
+             f"Measured {summary['measured_at']} in `{summary['run_dir']}`.", "", "| quantity | value |", "|---|---|"]
     emergence = summary.get("emergence_layer") or {}
     for hook, layer in (emergence.items() if isinstance(emergence, dict) else []):
         lines.append(f"| PCA emergence layer ({hook}, PC1 AUC >= 0.9) | {_fmt(layer)} |")
@@ -281,7 +305,8 @@ def run_sweep(grid_path: Path) -> Path:
     for index, (model, seed) in enumerate(combos, 1):
         label = f"{run_label(model)}_seed{seed}"
         print(f"== sweep {index}/{len(combos)}: {label}", flush=True)
-        params = {"seed": seed, "hooks": grid["hooks"], "poolings": grid["poolings"], **grid.get("parameters", {})}
+        overrides = {"hooks": grid["hooks"], "poolings": grid["poolings"], **grid.get("parameters", {})}
+        params = {"seed": seed, "overrides": overrides}
         run_suite(model, params, run_dir=sweep_dir / label, only=grid.get("notebooks"))
         rows.extend(_sweep_rows(sweep_dir / label, model, seed))
     frame = pd.DataFrame(rows)
@@ -326,10 +351,7 @@ def sweep_table(frame):
 
 
 def _sweep_figure(frame, sweep_dir: Path) -> None:
-    import plotly.express as px
-    import plotly.graph_objects as go
-    from plotly.subplots import make_subplots
-
+    from . import plots
     from .notebook import save_figure
 
     if frame.empty:
@@ -337,42 +359,25 @@ def _sweep_figure(frame, sweep_dir: Path) -> None:
     table = sweep_table(frame)
     if not table.empty:
         table.to_csv(sweep_dir / "summary_by_model.csv", index=False)
-        axes = list(dict.fromkeys(table["axis"]))
-        fig = make_subplots(rows=1, cols=len(axes), subplot_titles=axes, shared_yaxes=True)
-        colors = px.colors.qualitative.Plotly
-        for m, model in enumerate(dict.fromkeys(table["model"])):
-            for col, axis in enumerate(axes, 1):
-                part = table[(table["model"] == model) & (table["axis"] == axis)]
-                fig.add_trace(go.Bar(x=part["split"], y=part["mean"], name=model, legendgroup=model,
-                                     showlegend=col == 1, marker_color=colors[m % len(colors)],
-                                     error_y=dict(type="data", symmetric=False, array=part["max"] - part["mean"],
-                                                  arrayminus=part["mean"] - part["min"]),
-                                     customdata=part[["min", "max", "n_seeds"]],
-                                     hovertemplate="%{x}: mean %{y:.3f} (min %{customdata[0]:.3f}, "
-                                                   "max %{customdata[1]:.3f}, %{customdata[2]} seeds)"),
-                              row=1, col=col)
-        fig.update_layout(barmode="group", title="Best-layer probe accuracy per model and split "
-                                                 "(bar: mean over seeds; whiskers: min to max)")
-        fig.update_yaxes(range=[0, 1], title_text="accuracy", row=1, col=1)
-        save_figure(fig, sweep_dir, "sweep_accuracy", png=True)
+        save_figure(plots.sweep_accuracy_figure(table), sweep_dir, "sweep_accuracy", png=True)
     depth = frame[frame["split"].astype(str).str.startswith("emergence")] if "split" in frame else frame.iloc[:0]
     if not depth.empty:
-        fig = px.strip(depth, x="model", y="depth_fraction", color="split", hover_data=["seed", "layer"],
-                       title="Where valence emerges: first layer with PC1 AUC >= 0.9, as a fraction of depth")
-        fig.update_yaxes(range=[0, 1], title="depth fraction (layer+1)/n_layers")
-        save_figure(fig, sweep_dir, "sweep_emergence", png=True)
+        save_figure(plots.sweep_emergence_figure(depth), sweep_dir, "sweep_emergence", png=True)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m helpers.runner", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
-    run_parser = sub.add_parser("run", help="run notebooks 01-05 on one model")
+    run_parser = sub.add_parser("run", help="run the numbered notebooks on one model")
     run_parser.add_argument("--model", default="smollm2-135m")
+    run_parser.add_argument("--preset", default=None, help="quick | default | full (every notebook's settings preset)")
+    run_parser.add_argument("--backend", default=None, help="transformer_lens (default) | nnsight")
+    run_parser.add_argument("--remote", action="store_true", help="nnsight only: run on NDIF (needs NDIF_API_KEY)")
     run_parser.add_argument("--only", nargs="*", help="notebook prefixes, e.g. 01 03")
     run_parser.add_argument("--force", action="store_true", help="re-run even unchanged notebooks")
     run_parser.add_argument("--param", action="append", default=[], metavar="KEY=JSON",
-                            help="extra notebook parameter, e.g. --param quick=true")
+                            help="extra notebook parameter, e.g. --param 'overrides={\"n_templates\": 40}'")
     sweep_parser = sub.add_parser("sweep", help="run a grid of models x hooks x poolings x seeds")
     sweep_parser.add_argument("--grid", default=str(ROOT / "sweeps" / "default.yaml"))
     args = parser.parse_args(argv)
@@ -385,8 +390,13 @@ def main(argv: list[str] | None = None) -> int:
                     extra[key] = json.loads(value)
                 except json.JSONDecodeError:
                     extra[key] = value
+            for key in ("preset", "backend"):
+                if getattr(args, key):
+                    extra[key] = getattr(args, key)
+            if args.remote:
+                extra["remote"] = True
             summary = run_suite(args.model, extra, only=args.only, force=args.force)
-            print((Path(summary["run_dir"]) / "summary.md").read_text())
+            print((ROOT / summary["run_dir"] / "summary.md").read_text())
         else:
             run_sweep(Path(args.grid))
     except NotebookFailed as error:

@@ -176,7 +176,6 @@ def steer(model, direction, layer: int | Sequence[int] | None = None, alpha: flo
     if positions not in POSITIONS:
         raise ValueError(f"positions must be one of {list(POSITIONS)}, got {positions!r}.")
     vectors = steering_vectors(model, direction, layer, alpha, scale)
-    device = next(model.original_model.parameters()).device
     by_layer: dict[int, np.ndarray] = {}
     for vec in vectors:
         by_layer[vec.layer] = by_layer.get(vec.layer, 0) + vec.vector

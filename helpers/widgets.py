@@ -20,7 +20,6 @@ from __future__ import annotations
 import html
 from typing import Sequence
 
-import numpy as np
 
 from .generation import Job, generate_many
 from .steering import steering_add, steering_vectors

@@ -2,7 +2,6 @@
 set them, and a papermill runner."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest

@@ -1,9 +1,11 @@
-"""A real browser drives the steering widget in JupyterLab.
+"""A real browser drives the steering widget in JupyterLab, and edits the notebook as a user would.
 
-JupyterLab serves a quick-parameterised copy of notebooks/05_steering.ipynb on a free
-localhost port; Debian's Chromium, driven by Playwright, runs all cells, moves the valence
-slider, presses Generate and checks that the steered text appears and differs from the
-unsteered one. A screenshot is saved under tests/output/browser/.
+JupyterLab serves a quick-parameterised copy of notebooks/05_steering (the .ipynb and its paired
+percent script, with the repository's jupytext.toml) on a free localhost port; Debian's
+Chromium, driven by Playwright, runs all cells, moves the valence slider, presses Generate and
+checks that the steered text appears and differs from the unsteered one. Then it edits a cell
+and saves: jupytext writes both files, and the pair must still be in sync. A screenshot is
+saved under tests/output/browser/.
 """
 from __future__ import annotations
 
@@ -28,6 +30,19 @@ pytestmark = [pytest.mark.browser,
                                  reason="Chromium missing: apt-get install chromium (make setup does it as root)")]
 
 
+def assert_pair_in_sync(ipynb: Path, script: Path, edit: str) -> None:
+    """Both files hold the edit, and their cells (type, source, tags) are the same."""
+    import jupytext
+    import nbformat
+
+    def cells(nb):
+        return [(c.cell_type, c.source.strip(), sorted(c.metadata.get("tags", []))) for c in nb.cells]
+
+    saved, text = nbformat.read(str(ipynb), as_version=4), jupytext.read(script)
+    assert any(edit in c.source for c in saved.cells) and edit in script.read_text()
+    assert cells(saved) == cells(text)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -36,15 +51,20 @@ def free_port() -> int:
 
 @pytest.fixture
 def jupyter_lab(tmp_path):
-    """JupyterLab on a free port serving a quick copy of notebook 05; yields (url, notebook name)."""
+    """JupyterLab on a free port serving a quick copy of notebook 05 (paired .ipynb and .py, in sync);
+    yields (url, notebook name, work folder)."""
+    import jupytext
     import papermill as pm
 
     work = tmp_path / "lab"
     work.mkdir()
     pm.execute_notebook(str(NOTEBOOK), str(work / NOTEBOOK.name), prepare_only=True,
-                        parameters={"quick": True, "output_dir": str(tmp_path / "out")})
+                        parameters={"preset": "quick", "output_dir": str(tmp_path / "out")})
+    prepared = jupytext.read(work / NOTEBOOK.name)
+    jupytext.write(prepared, work / NOTEBOOK.with_suffix(".py").name, fmt="py:percent")
+    shutil.copy(ROOT / "jupytext.toml", work / "jupytext.toml")
     port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "JUPYTER_CONFIG_DIR": str(tmp_path / "jupyter-config")}
+    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(tmp_path / "jupyter-config")}
     log = open(tmp_path / "lab.log", "w")
     server = subprocess.Popen(
         [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
@@ -63,7 +83,7 @@ def jupyter_lab(tmp_path):
                 if time.time() > deadline or server.poll() is not None:
                     raise RuntimeError("JupyterLab did not start:\n" + (tmp_path / "lab.log").read_text()[-3000:])
                 time.sleep(1)
-        yield url, NOTEBOOK.name
+        yield url, NOTEBOOK.name, work
     finally:
         server.terminate()
         try:
@@ -76,7 +96,7 @@ def jupyter_lab(tmp_path):
 def test_steering_widget_in_a_real_browser(jupyter_lab):
     from playwright.sync_api import expect, sync_playwright
 
-    url, name = jupyter_lab
+    url, name, work = jupyter_lab
     SHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
@@ -119,6 +139,19 @@ def test_steering_widget_in_a_real_browser(jupyter_lab):
             page.screenshot(path=str(SHOTS / "steering_widget.png"), full_page=False)
             assert steered_text and unsteered_text
             assert steered_text != unsteered_text, "moving the valence slider must change the generated text"
+
+            # A user edits the first code cell and saves: jupytext writes the .ipynb and the .py.
+            editor = page.locator(".jp-CodeCell .cm-content").first
+            editor.scroll_into_view_if_needed()
+            editor.click()
+            page.keyboard.press("Control+End")
+            page.keyboard.type("\n# edited in JupyterLab by the browser test")
+            page.keyboard.press("Control+s")
+            script = work / NOTEBOOK.with_suffix(".py").name
+            deadline = time.time() + 60
+            while "edited in JupyterLab" not in script.read_text() and time.time() < deadline:
+                page.wait_for_timeout(500)
+            assert_pair_in_sync(work / name, script, "# edited in JupyterLab by the browser test")
         except Exception:
             page.screenshot(path=str(SHOTS / "steering_widget_failure.png"), full_page=True)
             raise

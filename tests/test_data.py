@@ -413,7 +413,7 @@ class _CharTokenizer:
 
 
 def test_token_helpers_on_a_stand_in_tokenizer():
-    from helpers.data import token_lengths, word_token_counts
+    from helpers.dataset_report import token_lengths, word_token_counts
 
     assert token_lengths(_CharTokenizer(), ["ab c", "", "xyz"], batch_size=2).tolist() == [3, 0, 3]
     counts = word_token_counts(_CharTokenizer(), ["sad", "happy", "sad"])
@@ -421,7 +421,7 @@ def test_token_helpers_on_a_stand_in_tokenizer():
 
 
 def test_vader_sign_agreement_hand_case():
-    from helpers.data import vader_sign_agreement
+    from helpers.dataset_report import vader_sign_agreement
 
     df = pd.DataFrame({"word": list("abcde"), "axis": ["valence"] * 4 + ["arousal"],
                        "label": ["positive", "positive", "negative", "negative", "high"],
@@ -431,7 +431,7 @@ def test_vader_sign_agreement_hand_case():
 
 
 def test_dataset_counts_match_files(templates, adjectives):
-    from helpers.data import dataset_counts
+    from helpers.dataset_report import dataset_counts
 
     counts = dataset_counts()
     assert counts["templates"] == len(templates)
@@ -443,7 +443,7 @@ def test_dataset_counts_match_files(templates, adjectives):
 
 
 def test_vader_sentence_baseline_finds_hard_sentences_harder():
-    from helpers.data import vader_sentence_scores
+    from helpers.dataset_report import vader_sentence_scores
 
     scored = vader_sentence_scores(load_sentences())
     easy = scored.loc[~scored["hard"], "vader_correct"].mean()

@@ -5,10 +5,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from helpers import prompting as B
+from helpers.batching import common_prefix_length
 from helpers.stats import accuracy_summary
 
 # torch threads as the notebooks set them (tests/conftest.py), for the whole module
@@ -95,13 +95,6 @@ def test_draw_examples_balanced_from_the_given_rows_only():
         B.draw_examples(texts[:3], y[:3], 4)
 
 
-def test_common_prefix_length():
-    assert B.common_prefix_length([[1, 2, 3, 4], [1, 2, 5], [1, 2, 3]]) == 2
-    assert B.common_prefix_length([[1, 2, 3]]) == 3
-    assert B.common_prefix_length([[7], [8]]) == 0
-    assert B.common_prefix_length([]) == 0
-
-
 def test_plain_prompt_for_base_models():
     prompt = B.build_prompt("Great food.", [("Awful.", "negative"), ("Lovely.", "positive")], chat=False)
     assert prompt == (f"{B.PLAIN_HEADER}\n\nText: Awful.\nSentiment: negative\n\nText: Lovely.\nSentiment: positive\n\n"
@@ -156,7 +149,7 @@ def test_batched_prefix_cached_scoring_equals_full_pass(smol, shots):
     lm = B.as_lm(smol)
     examples = [("Terrible service.", "negative"), ("What a lovely view.", "positive")][:shots]
     prompts = B.build_prompts(lm, TEXTS, examples)
-    assert B.common_prefix_length(B.encode_prompts(lm, prompts)) > 20  # the shared prefix is really cached
+    assert common_prefix_length(B.encode_prompts(lm, prompts)) > 20  # the shared prefix is really cached
     label_ids = B.label_token_ids(lm.tokenizer)
     flat = label_ids["negative"] + label_ids["positive"]
     cached = B.next_token_logprobs(lm, prompts, flat, batch_size=2, share_prefix=True)

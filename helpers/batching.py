@@ -1,0 +1,204 @@
+"""Batched forward passes: padding, and shared prefixes run once, in one place.
+
+Every batched loop of the suite pads with ``pad_rows`` and ``pad_id``: ``collect`` (right
+padding), prompting's final hidden states, perplexity and the memory measurement (right),
+sampling (left). Causal attention keeps right-padded positions invisible to real tokens, so a
+prompt gives the same numbers alone or inside a batch.
+
+Prompts made from templates or prompt formats share long token prefixes ("After the meeting,
+Bob was", an instruction with few-shot examples). Both ``collect`` and prompting run each
+distinct shared prefix once and every prompt's rest against the keys/values it left:
+
+    order = lexicographic_order(ids_list)                      # neighbours share prefixes
+    prefix_len = shared_prefix_lengths([ids_list[i] for i in order])
+    bank = prefix_bank(forward, distinct_prefixes(...), n_layers=..., ...)   # pass A
+    batch = rest_batch(ids, prefix_len, rows, pad)             # pass B, per batch of rests
+    cache = cache_for(bank, prefixes_of_rows, batch.cached, config)
+
+The numbers equal running each prompt whole (tested in tests/test_collect.py and
+tests/test_prompting.py) while the model runs far fewer tokens.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+MIN_SHARED_PREFIX = 1  # tokens: any shared prefix saves work (pass A runs all of a chunk's prefixes together)
+
+
+class StopForward(Exception):
+    """Raised by a hook once everything needed is captured: the rest of the forward pass is skipped."""
+
+
+def pad_id(model_or_tokenizer) -> int:
+    """The token id that fills padded positions (the tokenizer's pad token, else 0)."""
+    tokenizer = getattr(model_or_tokenizer, "tokenizer", model_or_tokenizer)
+    return tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+
+
+def pad_rows(rows: Sequence[Sequence[int]], pad: int, side: str = "right", width: int | None = None):
+    """(ids, mask) long tensors ``[len(rows), width]``: each row's tokens, then (or, on the left,
+    before) ``pad``; mask 1 on real tokens. ``width`` defaults to the longest row."""
+    import torch
+
+    if side not in ("right", "left"):
+        raise ValueError(f"side must be 'right' or 'left', got {side!r}")
+    width = max(len(r) for r in rows) if width is None else width
+    ids = torch.full((len(rows), width), pad, dtype=torch.long)
+    mask = torch.zeros((len(rows), width), dtype=torch.long)
+    for i, row in enumerate(rows):
+        span = slice(0, len(row)) if side == "right" else slice(width - len(row), width)
+        ids[i, span] = torch.tensor(list(row), dtype=torch.long)
+        mask[i, span] = 1
+    return ids, mask
+
+
+# ------------------------------------------------------------------ which prefixes to share
+def common_prefix_length(ids_list: Sequence[Sequence[int]]) -> int:
+    """Length of the longest token prefix shared by every sequence."""
+    if not ids_list:
+        return 0
+    first = ids_list[0]
+    n = min(len(x) for x in ids_list)
+    for other in ids_list[1:]:
+        k = 0
+        while k < n and other[k] == first[k]:
+            k += 1
+        n = k
+    return n
+
+
+def lexicographic_order(ids_list: Sequence[Sequence[int]]) -> list[int]:
+    """Indices sorted by token ids: sequences sharing a prefix become neighbours."""
+    return sorted(range(len(ids_list)), key=lambda i: (list(ids_list[i]), i))
+
+
+def shared_prefix_lengths(ids_list: Sequence[Sequence[int]]) -> list[int]:
+    """Per sequence, the length of the prefix it will take from a shared key/value cache.
+
+    ``ids_list`` is sorted lexicographically, so a sequence's longest prefix shared with any
+    other is the one it shares with a neighbour. Every sequence keeps at least one token of
+    its own (its last token is computed, not cached); prefixes used by one sequence only, or
+    shorter than ``MIN_SHARED_PREFIX``, are not shared (0).
+    """
+    n = len(ids_list)
+    lengths = []
+    for i, ids in enumerate(ids_list):
+        shared = max(common_prefix_length([ids, ids_list[i - 1]]) if i > 0 else 0,
+                     common_prefix_length([ids, ids_list[i + 1]]) if i + 1 < n else 0)
+        shared = min(shared, len(ids) - 1)
+        lengths.append(shared if shared >= MIN_SHARED_PREFIX else 0)
+    users = Counter(tuple(ids[:length]) for ids, length in zip(ids_list, lengths) if length)
+    return [length if length and users[tuple(ids[:length])] > 1 else 0 for ids, length in zip(ids_list, lengths)]
+
+
+def distinct_prefixes(ids_list: Sequence[Sequence[int]], prefix_len: Sequence[int]) -> list[tuple[int, ...]]:
+    """The distinct non-empty shared prefixes, shortest first (the bank's row order)."""
+    return sorted({tuple(ids[:k]) for ids, k in zip(ids_list, prefix_len) if k}, key=lambda p: (len(p), p))
+
+
+# ------------------------------------------------------------------ pass A: the prefixes, once
+def widen(tensor, dim: int, width: int):
+    """Zero-pad ``tensor``'s position axis ``dim`` to ``width`` (the padding is masked later)."""
+    import torch
+
+    missing = width - tensor.shape[dim]
+    if not missing:
+        return tensor
+    shape = list(tensor.shape)
+    shape[dim] = missing
+    return torch.cat([tensor, tensor.new_zeros(shape)], dim=dim)
+
+
+def with_empty_row(parts):
+    """Concatenate batch parts and add one zero row (for sequences without a shared prefix)."""
+    import torch
+
+    stacked = torch.cat(parts)
+    return torch.cat([stacked, stacked.new_zeros((1,) + stacked.shape[1:])])
+
+
+def new_cache(config):
+    from transformers import DynamicCache
+
+    return DynamicCache(config=config)
+
+
+def prefix_bank(forward: Callable, prefixes: Sequence[tuple[int, ...]], *, n_layers: int, batch_size: int, pad: int,
+                device, config) -> dict:
+    """Run each prefix once, right-padded, ``batch_size`` prefixes per pass; keep their keys/values.
+
+    ``forward(ids, mask, cache)`` runs the model on one padded batch, filling ``cache`` (a hook
+    may raise ``StopForward`` once block ``n_layers - 1`` has run). Returns ``row`` (prefix ->
+    row), ``empty`` (the row of zeros for sequences without a prefix) and ``kv``: per layer
+    ``< n_layers``, keys and values ``[n_prefixes + 1, heads, widest prefix, d_head]``.
+    """
+    import torch
+
+    if not prefixes:
+        return {"row": {}, "empty": 0, "kv": []}
+    width = len(prefixes[-1])
+    kv_parts: list = []
+    for start in range(0, len(prefixes), batch_size):
+        ids, mask = pad_rows(prefixes[start:start + batch_size], pad)
+        cache = new_cache(config)
+        with torch.inference_mode():
+            try:
+                forward(ids.to(device), mask.to(device), cache)
+            except StopForward:
+                pass
+        kv_parts.append([(widen(layer.keys, 2, width), widen(layer.values, 2, width)) for layer in cache.layers[:n_layers]])
+    return {"row": {prefix: row for row, prefix in enumerate(prefixes)}, "empty": len(prefixes),
+            "kv": [(with_empty_row([part[layer][0] for part in kv_parts]),
+                    with_empty_row([part[layer][1] for part in kv_parts])) for layer in range(n_layers)]}
+
+
+def bank_rows(bank: dict, prefixes: Sequence[tuple[int, ...]], device):
+    """The bank rows of some prefixes (the empty row for ``()``), as a tensor for ``index_select``."""
+    import torch
+
+    return torch.tensor([bank["row"].get(tuple(p), bank["empty"]) for p in prefixes], device=device)
+
+
+def cache_for(bank: dict, rows, cached: int, config):
+    """A key/value cache holding, per batch row, its prefix's first ``cached`` slots."""
+    cache = new_cache(config)
+    for layer, (keys, values) in enumerate(bank["kv"]):
+        cache.update(keys.index_select(0, rows)[:, :, :cached], values.index_select(0, rows)[:, :, :cached], layer)
+    return cache
+
+
+# ------------------------------------------------------------------ pass B: every sequence's rest
+@dataclass
+class RestBatch:
+    """One batch of rests: ``ids``/``positions`` ``[b, width]``, ``mask`` ``[b, cached + width]``
+    (the cache slots a row's prefix fills, then its rest), and the column of any token."""
+
+    ids: object
+    positions: object
+    mask: object
+    cached: int
+    prefix_len: list[int]
+
+    def slot(self, row: int, position: int) -> int:
+        """Token ``position`` of row ``row``'s full sequence -> its column in [cache slots | rest]."""
+        shared = self.prefix_len[row]
+        return position if position < shared else self.cached + position - shared
+
+
+def rest_batch(ids_list: Sequence[Sequence[int]], prefix_len: Sequence[int], pad: int) -> RestBatch:
+    """The rests of ``ids_list`` (after each one's shared prefix), right-padded, with position ids
+    that continue the prefix and an attention mask over [cache slots | rest]."""
+    import torch
+
+    cached = max(prefix_len)  # cache slots: prefix tokens, then masked filler
+    rests = [list(ids[k:]) for ids, k in zip(ids_list, prefix_len)]
+    ids, rest_mask = pad_rows(rests, pad)
+    width = ids.shape[1]
+    positions = torch.tensor(list(prefix_len), dtype=torch.long)[:, None] + torch.arange(width)[None, :]
+    mask = torch.zeros((len(rests), cached + width), dtype=torch.long)
+    for row, k in enumerate(prefix_len):
+        mask[row, :k] = 1
+    mask[:, cached:] = rest_mask
+    return RestBatch(ids=ids, positions=positions, mask=mask, cached=cached, prefix_len=list(prefix_len))

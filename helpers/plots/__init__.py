@@ -1,0 +1,22 @@
+"""Every figure of the suite (plotly), in one place: one function per question, one module per notebook.
+
+Each function takes computed numbers (tables, dicts, arrays) and returns a plotly figure; no
+model runs here. Titles state the question or the answer, axes carry units, hovering a point
+shows its prompt or word. ``helpers.notebook.save_figure`` writes them beside the notebook's JSON.
+
+    from helpers import plots
+    fig = plots.heatmap_figure(table, "valence", "resid_post")
+"""
+from ._common import COLORS, band, html_escape, points
+from .comparison import comparison_figure, logodds_figure, scaling_figure, transfer_figure
+from .emergence import emergence_figure, geometry_figure, layer_slider_figure, scale_coords
+from .probing import cosine_figure, heatmap_figure, layer_curves_figure, plane_figure, word_accuracy_figure
+from .steering import ablation_figure, dose_figure, family_figure, fluency_figure
+from .sweep import sweep_accuracy_figure, sweep_emergence_figure
+
+__all__ = ["COLORS", "band", "html_escape", "points",
+           "comparison_figure", "logodds_figure", "scaling_figure", "transfer_figure",
+           "emergence_figure", "geometry_figure", "layer_slider_figure", "scale_coords",
+           "cosine_figure", "heatmap_figure", "layer_curves_figure", "plane_figure", "word_accuracy_figure",
+           "ablation_figure", "dose_figure", "family_figure", "fluency_figure",
+           "sweep_accuracy_figure", "sweep_emergence_figure"]
