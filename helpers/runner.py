@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from .notebook import write_json_atomic
+from .summary import dig, read_json, summarise, write_summary
 from .paths import DATA_DIR, NOTEBOOK_DIR, ROOT
 
 RUNS_DIR = ROOT / "runs"
@@ -186,104 +187,11 @@ def run_suite(model: str, parameters: dict[str, Any] | None = None, run_dir: Pat
         if result.status != "executed":
             print(f"[{time.strftime('%H:%M:%S')}] {notebook.stem}: {result.status}", flush=True)
         timings.append({"notebook": result.name, "status": result.status, "seconds": round(result.seconds, 1)})
-    summary = summarise(run_dir, model)
+    summary = summarise(run_dir, model, relative_to_root(run_dir))
     summary["timings"] = timings
     summary["wall_seconds_this_invocation"] = round(time.perf_counter() - total_start, 1)
     write_summary(run_dir, summary)
     return summary
-
-
-def _read_json(path: Path) -> dict:
-    return json.loads(path.read_text()) if path.exists() else {}
-
-
-def _dig(data: dict, *keys, default=None):
-    for key in keys:
-        if not isinstance(data, dict) or key not in data:
-            return default
-        data = data[key]
-    return data
-
-
-def summarise(run_dir: Path, model: str) -> dict:
-    """The key numbers of every notebook of one run, in one flat-ish dict."""
-    dataset = _read_json(run_dir / "01_dataset" / "summary.json")
-    pca = _read_json(run_dir / "02_pca_emergence" / "results.json")
-    probing = _read_json(run_dir / "03_layer_probing" / "results.json")
-    baseline = _read_json(run_dir / "04_probe_vs_prompting" / "results.json")
-    steering = _read_json(run_dir / "05_steering" / "results.json")
-    summary: dict[str, Any] = {"model": model, "run_dir": relative_to_root(run_dir),
-                               "measured_at": time.strftime("%Y-%m-%d %H:%M"), "dataset": dataset.get("counts")}
-    summary["emergence_layer"] = pca.get("emergence_layer")
-    summary["emotion_geometry"] = pca.get("emotion_geometry")
-    for axis in ("valence", "arousal"):
-        best = _dig(probing, "best", axis, default={}) or {}
-        summary[f"{axis}_probe"] = {k: best.get(k) for k in ("layer", "hook", "pooling", "depth_fraction", "accuracy",
-                                                             "accuracy_ci")}
-        summary[f"{axis}_probe"]["accuracy_wide"] = {
-            row["split"]: {k: row[k] for k in ("accuracy", "ci_low", "ci_high", "n_words", "n_patterns")}
-            for row in (_dig(probing, "wide_heldout", axis) or []) if row.get("rows") == "all"}
-        if axis == "arousal":
-            summary["arousal_probe"]["accuracy_affirmative_only"] = best.get("accuracy_affirmative_only")
-    summary["vader_spearman"] = probing.get("vader_spearman")
-    methods = baseline.get("methods", {})
-    summary["probe_vs_prompting"] = {name: _dig(methods, name, "accuracy") for name in methods}
-    summary["probe_minus_best_prompting"] = baseline.get("probe_minus_best_prompting")
-    summary["probe_transfer_minus_best_prompting"] = baseline.get("probe_transfer_minus_best_prompting")
-    summary["transfer_probe"] = {k: _dig(baseline, "transfer_probe", k) for k in ("layer", "hook", "pooling")}
-    summary["memory_saving_fraction"] = baseline.get("memory_saving_fraction")
-    summary["steering"] = {"spearman_rho": _dig(steering, "valence", "spearman_rho"),
-                           "layer": _dig(steering, "valence", "layer"), "kind": _dig(steering, "valence", "kind")}
-    return summary
-
-
-def _fmt(value) -> str:
-    if value is None:
-        return "n/a"
-    if isinstance(value, float):
-        return f"{value:.3f}"
-    return str(value)
-
-
-def write_summary(run_dir: Path, summary: dict) -> None:
-    write_json_atomic(run_dir / "summary.json", summary)
-    lines = [f"# emo-probes results: {summary['model']}", "",
-             f"Measured {summary['measured_at']} in `{summary['run_dir']}`.", "", "| quantity | value |", "|---|---|"]
-    emergence = summary.get("emergence_layer") or {}
-    for hook, layer in (emergence.items() if isinstance(emergence, dict) else []):
-        lines.append(f"| PCA emergence layer ({hook}, PC1 AUC >= 0.9) | {_fmt(layer)} |")
-    geometry = summary.get("emotion_geometry") or {}
-    for key in ("pc1_valence_r", "pc2_arousal_r"):
-        if key in geometry:
-            lines.append(f"| emotion geometry {key} | {_fmt(geometry[key])} |")
-    for axis in ("valence", "arousal"):
-        probe = summary.get(f"{axis}_probe") or {}
-        where = f"layer {_fmt(probe.get('layer'))} ({probe.get('hook')}, {probe.get('pooling')})"
-        intervals = probe.get("accuracy_ci") or {}
-        for split, acc in (probe.get("accuracy") or {}).items():
-            interval = f" [{_fmt(intervals[split][0])}, {_fmt(intervals[split][1])}]" if split in intervals else ""
-            lines.append(f"| {axis} probe accuracy {split}, {where} | {_fmt(acc)}{interval} |")
-        for split, wide in (probe.get("accuracy_wide") or {}).items():
-            lines.append(f"| {axis} probe accuracy {split} ({wide['n_words']} words, {wide['n_patterns']} patterns) | "
-                         f"{_fmt(wide['accuracy'])} [{_fmt(wide['ci_low'])}, {_fmt(wide['ci_high'])}] |")
-        for split, acc in (probe.get("accuracy_affirmative_only") or {}).items():
-            lines.append(f"| {axis} probe accuracy {split}, affirmative templates only | {_fmt(acc)} |")
-    lines.append(f"| probe readout vs VADER (Spearman) | {_fmt(summary.get('vader_spearman'))} |")
-    for name, acc in (summary.get("probe_vs_prompting") or {}).items():
-        lines.append(f"| sentence polarity accuracy: {name} | {_fmt(acc)} |")
-    lines.append(f"| in-domain probe minus best prompting (points) | {_fmt(summary.get('probe_minus_best_prompting'))} |")
-    transfer = summary.get("transfer_probe") or {}
-    lines.append(f"| transfer probe minus best prompting (points), layer {_fmt(transfer.get('layer'))} "
-                 f"({transfer.get('hook')}, {transfer.get('pooling')}) | "
-                 f"{_fmt(summary.get('probe_transfer_minus_best_prompting'))} |")
-    lines.append(f"| memory saving of the probe | {_fmt(summary.get('memory_saving_fraction'))} |")
-    steering = summary.get("steering") or {}
-    lines.append(f"| steering: Spearman rho(alpha, VADER), layer {_fmt(steering.get('layer'))} "
-                 f"({steering.get('kind')}) | {_fmt(steering.get('spearman_rho'))} |")
-    if summary.get("timings"):
-        lines += ["", "| notebook | status | seconds |", "|---|---|---|"]
-        lines += [f"| {t['notebook']} | {t['status']} | {t['seconds']} |" for t in summary["timings"]]
-    (run_dir / "summary.md").write_text("\n".join(lines) + "\n")
 
 
 def run_sweep(grid_path: Path) -> Path:
@@ -317,12 +225,12 @@ def run_sweep(grid_path: Path) -> Path:
 
 
 def _sweep_rows(run_dir: Path, model: str, seed: int) -> list[dict]:
-    probing = _read_json(run_dir / "03_layer_probing" / "results.json")
-    pca = _read_json(run_dir / "02_pca_emergence" / "results.json")
+    probing = read_json(run_dir / "03_layer_probing" / "results.json")
+    pca = read_json(run_dir / "02_pca_emergence" / "results.json")
     n_layers = probing.get("n_layers") or pca.get("n_layers")
     rows = []
     for axis in ("valence", "arousal"):
-        best = _dig(probing, "best", axis, default={}) or {}
+        best = dig(probing, "best", axis, default={}) or {}
         for split, acc in (best.get("accuracy") or {}).items():
             rows.append({"model": model, "seed": seed, "axis": axis, "split": split, "accuracy": acc,
                          "layer": best.get("layer"), "hook": best.get("hook"), "pooling": best.get("pooling"),

@@ -131,7 +131,7 @@ SENTENCES = ["The soup was cold and the waiter rude.", "Best day ever!", "A calm
 
 def test_measure_in_a_fresh_process(smol):
     """The child's outputs equal the in-process numbers, and a shallow probe really loads less."""
-    from helpers import baseline as B
+    from helpers import prompting as B
     from helpers.probes import Probe, readout
 
     rng = np.random.default_rng(0)

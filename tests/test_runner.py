@@ -64,21 +64,6 @@ def test_run_label_of_paths_and_names():
     assert runner.run_label("x/y/model.gguf") == "model.gguf"
 
 
-@pytest.mark.parametrize("notebook", sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")), ids=lambda p: p.name)
-def test_notebook_conventions(notebook):
-    nb = nbformat.read(str(notebook), as_version=4)
-    tagged = [c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
-    assert len(tagged) == 1, "exactly one cell tagged 'parameters'"
-    assert tagged[0].cell_type == "code"
-    for name in ("model_name", "seed", "output_dir", "quick"):
-        assert f"{name} =" in tagged[0].source, f"parameter {name} missing"
-    for cell in nb.cells:
-        if cell.cell_type == "code":
-            assert cell.get("outputs", []) == [], "committed without outputs"
-            assert cell.get("execution_count") is None, "committed without execution counts"
-    assert nb.cells[0].cell_type == "markdown", "opens with a paragraph saying what it shows"
-
-
 def test_sweep_table_averages_seeds_per_model_and_split():
     import pandas as pd
 
@@ -128,3 +113,16 @@ def test_summary_shows_probe_intervals_where_notebook_03_gave_them(tmp_path):
     assert "| valence probe accuracy E2, layer 15 (attn_v, mean) | 0.960 |" in text
     assert "| valence probe accuracy E1_wide (50 words, 1 patterns) | 0.950 [0.900, 0.990] |" in text
     assert "arousal probe accuracy E1_wide" not in text
+
+
+def test_summary_names_its_folder_relative_to_the_repository(tmp_path):
+    inside = ROOT / "runs" / "toy-model"
+    assert runner.relative_to_root(inside) == "runs/toy-model"
+    assert runner.relative_to_root(tmp_path) == str(tmp_path)  # outside the repository: as given
+
+
+def test_sweep_overrides_reach_only_the_notebooks_that_have_them():
+    overrides = {"hooks": ["resid_post"], "wide_patterns": 0}
+    assert runner.notebook_overrides("02_pca_emergence", overrides) == {"hooks": ["resid_post"]}
+    assert runner.notebook_overrides("03_layer_probing", overrides) == overrides
+    assert runner.notebook_overrides("99_unknown", overrides) == overrides

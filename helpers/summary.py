@@ -1,0 +1,170 @@
+"""The run summary, ``runs/<model>/summary.json`` and ``summary.md``: one section per notebook.
+
+Each notebook writes its numbers to ``results.json`` (notebook 01: ``summary.json``); a
+``Section`` here names that file, the summary keys it feeds (``entry``) and the table rows it
+shows (``rows``). This is the one place where the results of a run become the numbers the
+README quotes, so a notebook's results and the summary cannot drift apart unnoticed:
+``tests/test_runner.py`` builds a summary from recorded results.
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from .notebook import write_json_atomic
+
+AXES = ("valence", "arousal")
+
+
+def read_json(path: Path) -> dict:
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def dig(data: dict, *keys, default=None):
+    """``data[k1][k2]...`` or ``default`` when a key is missing."""
+    for key in keys:
+        if not isinstance(data, dict) or key not in data:
+            return default
+        data = data[key]
+    return data
+
+
+def fmt(value) -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    return str(value)
+
+
+def interval(pair) -> str:
+    return f" [{fmt(pair[0])}, {fmt(pair[1])}]" if pair else ""
+
+
+@dataclass(frozen=True)
+class Section:
+    notebook: str                               # e.g. "03_layer_probing"
+    entry: Callable[[dict], dict]               # the notebook's results -> summary.json keys
+    rows: Callable[[dict], list[str]]           # summary.json -> markdown table rows
+    results_file: str = "results.json"
+
+
+# ------------------------------------------------------------------ 01 and 02
+def _dataset_entry(results: dict) -> dict:
+    return {"dataset": results.get("counts")}
+
+
+def _emergence_entry(results: dict) -> dict:
+    return {"emergence_layer": results.get("emergence_layer"), "emotion_geometry": results.get("emotion_geometry")}
+
+
+def _emergence_rows(summary: dict) -> list[str]:
+    rows = []
+    emergence = summary.get("emergence_layer") or {}
+    for hook, layer in (emergence.items() if isinstance(emergence, dict) else []):
+        rows.append(f"| PCA emergence layer ({hook}, PC1 AUC >= 0.9) | {fmt(layer)} |")
+    geometry = summary.get("emotion_geometry") or {}
+    for key in ("pc1_valence_r", "pc2_arousal_r"):
+        if key in geometry:
+            rows.append(f"| emotion geometry {key} | {fmt(geometry[key])} |")
+    return rows
+
+
+# ------------------------------------------------------------------ 03
+def _probing_entry(results: dict) -> dict:
+    entry: dict[str, Any] = {}
+    for axis in AXES:
+        best = dig(results, "best", axis, default={}) or {}
+        probe = {k: best.get(k) for k in ("layer", "hook", "pooling", "depth_fraction", "accuracy", "accuracy_ci")}
+        probe["accuracy_wide"] = {
+            row["split"]: {k: row[k] for k in ("accuracy", "ci_low", "ci_high", "n_words", "n_patterns")}
+            for row in (dig(results, "wide_heldout", axis) or []) if row.get("rows") == "all"}
+        if axis == "arousal":
+            probe["accuracy_affirmative_only"] = best.get("accuracy_affirmative_only")
+        entry[f"{axis}_probe"] = probe
+    entry["vader_spearman"] = results.get("vader_spearman")
+    return entry
+
+
+def _probing_rows(summary: dict) -> list[str]:
+    rows = []
+    for axis in AXES:
+        probe = summary.get(f"{axis}_probe") or {}
+        where = f"layer {fmt(probe.get('layer'))} ({probe.get('hook')}, {probe.get('pooling')})"
+        intervals = probe.get("accuracy_ci") or {}
+        for split, acc in (probe.get("accuracy") or {}).items():
+            rows.append(f"| {axis} probe accuracy {split}, {where} | {fmt(acc)}{interval(intervals.get(split))} |")
+        for split, wide in (probe.get("accuracy_wide") or {}).items():
+            rows.append(f"| {axis} probe accuracy {split} ({wide['n_words']} words, {wide['n_patterns']} patterns) | "
+                        f"{fmt(wide['accuracy'])}{interval((wide['ci_low'], wide['ci_high']))} |")
+        for split, acc in (probe.get("accuracy_affirmative_only") or {}).items():
+            rows.append(f"| {axis} probe accuracy {split}, affirmative templates only | {fmt(acc)} |")
+    rows.append(f"| probe readout vs VADER (Spearman) | {fmt(summary.get('vader_spearman'))} |")
+    return rows
+
+
+# ------------------------------------------------------------------ 04 and 05
+def _comparison_entry(results: dict) -> dict:
+    methods = results.get("methods", {})
+    return {"probe_vs_prompting": {name: dig(methods, name, "accuracy") for name in methods},
+            "probe_minus_best_prompting": results.get("probe_minus_best_prompting"),
+            "probe_transfer_minus_best_prompting": results.get("probe_transfer_minus_best_prompting"),
+            "transfer_probe": {k: dig(results, "transfer_probe", k) for k in ("layer", "hook", "pooling")},
+            "memory_saving_fraction": results.get("memory_saving_fraction")}
+
+
+def _comparison_rows(summary: dict) -> list[str]:
+    rows = [f"| sentence polarity accuracy: {name} | {fmt(acc)} |"
+            for name, acc in (summary.get("probe_vs_prompting") or {}).items()]
+    rows.append(f"| in-domain probe minus best prompting (points) | {fmt(summary.get('probe_minus_best_prompting'))} |")
+    transfer = summary.get("transfer_probe") or {}
+    rows.append(f"| transfer probe minus best prompting (points), layer {fmt(transfer.get('layer'))} "
+                f"({transfer.get('hook')}, {transfer.get('pooling')}) | "
+                f"{fmt(summary.get('probe_transfer_minus_best_prompting'))} |")
+    rows.append(f"| memory saving of the probe | {fmt(summary.get('memory_saving_fraction'))} |")
+    return rows
+
+
+def _steering_entry(results: dict) -> dict:
+    return {"steering": {"spearman_rho": dig(results, "valence", "spearman_rho"),
+                         "layer": dig(results, "valence", "layer"), "kind": dig(results, "valence", "kind")}}
+
+
+def _steering_rows(summary: dict) -> list[str]:
+    steering = summary.get("steering") or {}
+    return [f"| steering: Spearman rho(alpha, VADER), layer {fmt(steering.get('layer'))} "
+            f"({steering.get('kind')}) | {fmt(steering.get('spearman_rho'))} |"]
+
+
+SECTIONS: list[Section] = [
+    Section("01_dataset", _dataset_entry, lambda summary: [], results_file="summary.json"),
+    Section("02_pca_emergence", _emergence_entry, _emergence_rows),
+    Section("03_layer_probing", _probing_entry, _probing_rows),
+    Section("04_probe_vs_prompting", _comparison_entry, _comparison_rows),
+    Section("05_steering", _steering_entry, _steering_rows),
+]
+
+
+def summarise(run_dir: Path, model: str, run_label: str | None = None) -> dict:
+    """The key numbers of every notebook of one run, in one flat-ish dict (missing notebooks: None)."""
+    summary: dict[str, Any] = {"model": model, "run_dir": run_label or str(run_dir),
+                               "measured_at": time.strftime("%Y-%m-%d %H:%M")}
+    for section in SECTIONS:
+        summary.update(section.entry(read_json(Path(run_dir) / section.notebook / section.results_file)))
+    return summary
+
+
+def write_summary(run_dir: Path, summary: dict) -> None:
+    """``summary.json`` and the table ``summary.md`` (the README's numbers come from it)."""
+    write_json_atomic(Path(run_dir) / "summary.json", summary)
+    lines = [f"# emo-probes results: {summary['model']}", "",
+             f"Measured {summary['measured_at']} in `{summary['run_dir']}`.", "", "| quantity | value |", "|---|---|"]
+    for section in SECTIONS:
+        lines += section.rows(summary)
+    if summary.get("timings"):
+        lines += ["", "| notebook | status | seconds |", "|---|---|---|"]
+        lines += [f"| {t['notebook']} | {t['status']} | {t['seconds']} |" for t in summary["timings"]]
+    (Path(run_dir) / "summary.md").write_text("\n".join(lines) + "\n")
