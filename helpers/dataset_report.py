@@ -70,3 +70,84 @@ def vader_sentence_scores(sentences: pd.DataFrame) -> pd.DataFrame:
     guess = np.where(compound > 0, "positive", np.where(compound < 0, "negative", "none"))
     return sentences.assign(vader_compound=compound, vader_guess=guess,
                             vader_correct=guess == sentences["label"].to_numpy())
+
+
+def label_balance(prompts: pd.DataFrame) -> pd.DataFrame:
+    """Prompts per (axis, negated) and label: every cell should be balanced."""
+    balance = prompts.pivot_table(index=["axis", "negation"], columns="y", values="prompt", aggfunc="count",
+                                  fill_value=0)
+    return balance.rename(columns={0: "y=0 (negative / low)", 1: "y=1 (positive / high)"})
+
+
+def example_pairs(prompts: pd.DataFrame, templates: pd.DataFrame, word: str = "delighted") -> pd.DataFrame:
+    """One minimal pair per frame filled with ``word``: the label flips with the negation."""
+    first_pattern = templates.groupby("frame")["pattern"].first()
+    rows = prompts[(prompts["axis"] == "valence") & prompts["pattern"].isin(first_pattern)
+                   & (prompts["adjective"] == word)]
+    return rows[["frame", "prompt", "negation", "label"]].reset_index(drop=True)
+
+
+def prompt_lengths(tokenizer, prompts: pd.DataFrame, n: int | None = None, seed: int = 0) -> tuple[pd.DataFrame, dict]:
+    """Token counts of every prompt (or of ``n`` sampled ones) and their summary statistics."""
+    sample = prompts.sample(n=min(n, len(prompts)), random_state=seed) if n else prompts
+    lengths = sample.assign(tokens=token_lengths(tokenizer, sample["prompt"]))
+    stats = {"mean": float(lengths["tokens"].mean()), "median": float(lengths["tokens"].median()),
+             "max": int(lengths["tokens"].max()), "fraction_le_25": float((lengths["tokens"] <= 25).mean()),
+             "n_counted": int(len(lengths))}
+    return lengths, stats
+
+
+def adjective_tokens(tokenizer, adjectives: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    """Tokens per adjective (as it appears after a space) and the single-token fractions."""
+    word_tokens = word_token_counts(tokenizer, adjectives["word"])
+    adjectives = adjectives.assign(tokens=adjectives["word"].map(word_tokens))
+    by_axis = adjectives.groupby("axis")["tokens"].apply(lambda t: float((t == 1).mean())).to_dict()
+    return adjectives, {"all": float((word_tokens == 1).mean()), "by_axis": by_axis}
+
+
+def split_sizes(prompts: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
+    """Train/test sizes of every split, both axes (``describe_splits`` per axis)."""
+    from .data import describe_splits, splits
+
+    tables = []
+    for axis in AXES:
+        axis_prompts = prompts[prompts["axis"] == axis].reset_index(drop=True)
+        tables.append(describe_splits(axis_prompts, splits(axis_prompts, seed=seed)).assign(axis=axis))
+    return pd.concat(tables, ignore_index=True)
+
+
+def circumplex_vader_correlation(emotions: pd.DataFrame, adjectives: pd.DataFrame) -> float:
+    """Pearson r between the circumplex valence coordinate and VADER's human rating."""
+    valence_words = adjectives[adjectives["axis"] == "valence"]
+    rated = emotions.merge(valence_words[["word", "vader"]], on="word").dropna(subset=["vader"])
+    return float(np.corrcoef(rated["valence"], rated["vader"])[0, 1])
+
+
+def human_rating_agreement(adjectives: pd.DataFrame, ratings: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    """Our adjectives beside the Warriner et al. (2013) human ratings (1-9 scale).
+
+    Returns one row per (axis, word) with its human valence/arousal/dominance (NaN where the
+    word is not rated) and a dict: coverage per axis, and the share of rated words whose label
+    agrees with the side of the scale's midpoint (5) the humans put them on.
+    """
+    merged = adjectives[["axis", "word", "label"]].merge(ratings, on="word", how="left")
+    high = {"valence": "positive", "arousal": "high"}
+    rating = np.where(merged["axis"] == "valence", merged["valence"], merged["arousal"])
+    merged["human"] = rating
+    merged["agrees"] = np.where(np.isnan(rating), np.nan,
+                                (rating > 5) == (merged["label"] == merged["axis"].map(high)))
+    summary = {}
+    for axis, group in merged.groupby("axis"):
+        rated = group.dropna(subset=["human"])
+        summary[axis] = {"words": int(len(group)), "rated": int(len(rated)),
+                         "coverage": float(len(rated) / len(group)) if len(group) else math.nan,
+                         "agreement": float(rated["agrees"].mean()) if len(rated) else math.nan}
+    return merged, summary
+
+
+def dataset_summary(**parts) -> dict:
+    """Notebook 01's ``summary.json``: the parts computed above, under stable keys."""
+    split_table = parts.pop("split_table")
+    parts["splits"] = {axis: {row["split"]: {"train": int(row["train"]), "test": int(row["test"])}
+                              for _, row in table.iterrows()} for axis, table in split_table.groupby("axis")}
+    return parts

@@ -28,23 +28,25 @@
 
 # %% tags=["parameters"]
 model_name = "smollm2-135m"   # whose tokenizer measures the prompts
-seed = 0                      # seed of the splits shown here
+preset = "default"            # "quick": count tokens on a sample of prompts
+overrides = {}                # any field of helpers.settings.Dataset
 output_dir = "../runs/smollm2-135m/01_dataset"
-quick = False                 # True: count tokens on a sample of prompts only
-n_quick_prompts = 3000        # prompts whose tokens are counted when quick is True
+backend = "transformer_lens"  # unused here (no model runs); kept so every notebook takes the same knobs
+remote = False
 
 # %%
-import sys, pathlib
-sys.path.insert(0, str(pathlib.Path.cwd().resolve().parent))
-
-import numpy as np
 import pandas as pd
-import plotly.express as px
+from IPython.display import display
 
 from helpers import data as D
+from helpers import dataset_report as R
+from helpers import plots
+from helpers.data import human_ratings
 from helpers.models import load_tokenizer
 from helpers.notebook import output_folder, save_figure, save_results
+from helpers.settings import Dataset
 
+settings = Dataset.preset(preset, **overrides)
 out = output_folder(output_dir)
 
 # %% [markdown]
@@ -55,10 +57,8 @@ out = output_folder(output_dir)
 # *templates x adjectives* prompts.
 
 # %%
-counts = D.dataset_counts()
-table = {k: v for k, v in counts.items() if k != "prompts"}
-table.update({f"prompts ({axis})": n for axis, n in counts["prompts"].items()})
-pd.Series(table, name="count").to_frame()
+counts = R.dataset_counts()
+counts
 
 # %% [markdown]
 # ## Labels are balanced in every cell
@@ -70,12 +70,10 @@ pd.Series(table, name="count").to_frame()
 # majority class, nor by reading the negation cue alone.
 
 # %%
-prompts = D.load_prompts("both")
-templates = D.load_templates()
+prompts, templates = D.load_prompts("both"), D.load_templates()
 negation_fraction = float(templates["negation"].mean())
 print(f"{negation_fraction:.0%} of the templates are negated")
-balance = prompts.pivot_table(index=["axis", "negation"], columns="y", values="prompt", aggfunc="count", fill_value=0)
-balance.rename(columns={0: "y=0 (negative / low)", 1: "y=1 (positive / high)"})
+R.label_balance(prompts)
 
 # %% [markdown]
 # ## Many contexts: frames, persons and negation cues
@@ -87,9 +85,7 @@ balance.rename(columns={0: "y=0 (negative / low)", 1: "y=1 (positive / high)"})
 # and person; the second the negation cues.
 
 # %%
-pd.crosstab(templates["frame"], templates["person"], margins=True)
-
-# %%
+display(pd.crosstab(templates["frame"], templates["person"], margins=True))
 templates.loc[templates["negation"], "negator"].value_counts().rename("templates").to_frame()
 
 # %% [markdown]
@@ -97,52 +93,29 @@ templates.loc[templates["negation"], "negator"].value_counts().rename("templates
 #
 # One minimal pair per frame, filled with *delighted*. Reading down the `label` column shows
 # the labelling rule at work: the same word is `positive` in the affirmative template and
-# `negative` in its negated twin (and the reverse for an unpleasant word such as *furious*).
+# `negative` in its negated twin.
 
 # %%
-first_pattern = templates.groupby("frame")["pattern"].first()
-examples = prompts[(prompts["axis"] == "valence") & prompts["pattern"].isin(first_pattern)
-                   & (prompts["adjective"] == "delighted")]
-pd.set_option("display.max_colwidth", 120)
-examples[["frame", "prompt", "negation", "label"]].reset_index(drop=True)
+R.example_pairs(prompts, templates, "delighted")
 
 # %% [markdown]
 # ## How long are the prompts?
 #
 # Probes read the residual stream at the last token, and the cost of a forward pass on CPU
 # grows with length, so templates were kept short. The histogram counts tokens of every prompt
-# (or of a random sample when `quick`) with the model's own tokenizer, without special tokens
-# (a model that prepends BOS sees one more).
+# (or of a random sample in the `quick` preset) with the model's own tokenizer, without special
+# tokens (a model that prepends BOS sees one more). The second figure shows the same lengths per
+# template, by frame: hover a point to read the template.
 
 # %%
 tokenizer = load_tokenizer(model_name)
-sample = prompts.sample(n=min(n_quick_prompts, len(prompts)), random_state=seed) if quick else prompts
-lengths = sample.assign(tokens=D.token_lengths(tokenizer, sample["prompt"]))
-token_stats = {"mean": float(lengths["tokens"].mean()), "median": float(lengths["tokens"].median()),
-               "max": int(lengths["tokens"].max()), "fraction_le_25": float((lengths["tokens"] <= 25).mean()),
-               "n_counted": int(len(lengths))}
-histogram = (lengths.groupby(["tokens", "negation"], as_index=False)
-             .agg(prompts=("prompt", "size"), example=("prompt", "first")))
-fig = px.bar(histogram, x="tokens", y="prompts", color="negation", barmode="group", hover_data=["example"],
-             labels={"tokens": f"prompt length (tokens, {model_name} tokenizer)", "negation": "negated"},
-             title=f"Prompts are short: median {token_stats['median']:.0f} tokens, "
-                   f"{token_stats['fraction_le_25']:.1%} at most 25")
+lengths, token_stats = R.prompt_lengths(tokenizer, prompts, settings.n_token_prompts)
+fig = plots.token_length_figure(lengths, token_stats, model_name)
 save_figure(fig, out, "prompt_token_lengths")
-fig
-
-# %% [markdown]
-# The same lengths per template (averaged over its adjectives), by frame: hover a point to
-# read the template. Diary, dialogue and message frames carry a little more context.
-
-# %%
-per_template = (lengths.groupby(["template_id", "frame", "negation"], as_index=False)
-                .agg(tokens=("tokens", "mean")))
-per_template = per_template.merge(templates[["id", "template"]].rename(columns={"id": "template_id"}))
-fig = px.strip(per_template, x="frame", y="tokens", color="negation", hover_data=["template_id", "template"],
-               labels={"tokens": "mean prompt length (tokens)", "frame": "frame", "negation": "negated"},
-               title="Every frame stays short; negation adds one or two tokens")
+fig.show()
+fig = plots.template_length_figure(lengths, templates)
 save_figure(fig, out, "template_token_lengths_by_frame")
-fig
+fig.show()
 
 # %% [markdown]
 # ## How many adjectives are a single token?
@@ -153,19 +126,10 @@ fig
 # words.
 
 # %%
-adjectives = D.load_adjectives()
-word_tokens = D.word_token_counts(tokenizer, adjectives["word"])
-adjectives["tokens"] = adjectives["word"].map(word_tokens)
-one_token = float((word_tokens == 1).mean())
-one_token_by_axis = adjectives.groupby("axis")["tokens"].apply(lambda t: float((t == 1).mean())).to_dict()
-bars = (adjectives.groupby(["axis", "tokens"])["word"]
-        .agg(words="count", examples=lambda w: ", ".join(sorted(w)[:12]) + (" ..." if len(w) > 12 else ""))
-        .reset_index())
-fig = px.bar(bars, x="tokens", y="words", color="axis", barmode="group", hover_data=["examples"],
-             labels={"tokens": f'tokens per adjective (" word", {model_name} tokenizer)', "words": "adjectives"},
-             title=f"{one_token:.0%} of the adjectives are a single token")
+adjectives, one_token = R.adjective_tokens(tokenizer, D.load_adjectives())
+fig = plots.adjective_token_figure(adjectives, one_token["all"], model_name)
 save_figure(fig, out, "adjective_token_counts")
-fig
+fig.show()
 
 # %% [markdown]
 # ## Splits: unseen words, unseen contexts, unseen meaning
@@ -178,41 +142,31 @@ fig
 # reads the word rather than the meaning falls below chance there.
 
 # %%
-split_tables = {}
-for axis in ("valence", "arousal"):
-    axis_prompts = prompts[prompts["axis"] == axis].reset_index(drop=True)
-    split_tables[axis] = D.describe_splits(axis_prompts, D.splits(axis_prompts, seed=seed)).assign(axis=axis)
-split_table = pd.concat(split_tables.values(), ignore_index=True)
+split_table = R.split_sizes(prompts, seed=0)
+fig = plots.split_size_figure(split_table)
+save_figure(fig, out, "split_sizes")
+fig.show()
 split_table
 
-# %%
-long = split_table.melt(id_vars=["axis", "split"], value_vars=["train", "test"], var_name="set", value_name="prompts")
-fig = px.bar(long, x="split", y="prompts", color="set", facet_col="axis", barmode="group",
-             hover_data=["axis", "split", "set", "prompts"],
-             labels={"split": "split", "prompts": "prompts"},
-             title="Every split has thousands of test prompts; E4 (word and template unseen) is the smallest")
-save_figure(fig, out, "split_sizes")
-fig
-
 # %% [markdown]
-# ## Do human ratings agree with our valence labels?
+# ## Do human ratings agree with our labels?
 #
-# VADER's lexicon holds the mean rating of ten human raters (-4 to 4) for many of our words.
-# Each point is a valence adjective; the labels were chosen independently of VADER, and the
-# `vader` column was filled by script afterwards. Words that VADER rates clearly
-# (|rating| >= 1) should all sit on the side of their label.
+# Two outside judges. VADER's lexicon holds the mean rating of ten human raters (-4 to 4) for
+# many of our valence words; words it rates clearly (|rating| >= 1) should sit on the side of
+# their label. The Warriner et al. (2013) norms hold mean human valence, arousal and
+# dominance (1-9, about 20 raters each) for 13,915 lemmas: they rate arousal too, so our
+# hand-assigned arousal labels meet a human reference. Disagreements are listed below.
 
 # %%
-valence_words = adjectives[adjectives["axis"] == "valence"]
-agreement = D.vader_sign_agreement(adjectives)
-rated = valence_words.dropna(subset=["vader"])
-fig = px.box(rated, x="label", y="vader", points="all", hover_name="word", color="label",
-             labels={"label": "our valence label", "vader": "VADER mean human rating (-4..4)"},
-             title=f"VADER agrees in sign with {agreement:.0%} of the clearly rated words "
-                   f"({len(rated)} of {len(valence_words)} valence words are rated)")
-fig.add_hline(y=0, line_dash="dot")
+agreement = R.vader_sign_agreement(adjectives)
+fig = plots.vader_label_figure(adjectives, agreement)
 save_figure(fig, out, "vader_vs_labels")
-fig
+fig.show()
+merged, human = R.human_rating_agreement(adjectives, human_ratings())
+fig = plots.human_rating_figure(merged, human)
+save_figure(fig, out, "human_ratings_vs_labels")
+fig.show()
+merged[merged["agrees"] == 0.0][["axis", "word", "label", "valence", "arousal", "dominance"]]
 
 # %% [markdown]
 # ## The circumplex: valence and arousal together
@@ -224,15 +178,10 @@ fig
 
 # %%
 emotions = D.load_emotions()
-with_vader = emotions.merge(valence_words[["word", "vader"]], on="word").dropna(subset=["vader"])
-vader_corr = float(np.corrcoef(with_vader["valence"], with_vader["vader"])[0, 1])
-fig = px.scatter(emotions, x="valence", y="arousal", color="quadrant", hover_name="word",
-                 labels={"valence": "valence (unpleasant -1 .. +1 pleasant)", "arousal": "arousal (deactivated -1 .. +1 activated)"},
-                 title=f"{len(emotions)} words fill all four quadrants; valence vs VADER r = {vader_corr:.2f}")
-fig.update_xaxes(range=[-1.1, 1.1]); fig.update_yaxes(range=[-1.1, 1.1], scaleanchor="x")
-fig.update_layout(width=760, height=620)
+vader_corr = R.circumplex_vader_correlation(emotions, adjectives)
+fig = plots.circumplex_figure(emotions, vader_corr)
 save_figure(fig, out, "circumplex")
-fig
+fig.show()
 
 # %% [markdown]
 # ## Sentences: a polarity task that templates cannot solve
@@ -242,18 +191,11 @@ fig
 # sentences and much worse on hard ones, which is what makes them a useful test for probes.
 
 # %%
-sentences = D.vader_sentence_scores(D.load_sentences())
-sentences["group"] = sentences["phenomenon"].fillna("easy")
+sentences = R.vader_sentence_scores(D.load_sentences())
 print(pd.crosstab([sentences["kind"]], [sentences["hard"], sentences["label"]], margins=True))
-by_group = sentences.groupby("group", as_index=False).agg(accuracy=("vader_correct", "mean"), sentences=("text", "count"))
-order = ["easy", "negation", "contrast", "mixed", "understatement"]
-fig = px.bar(by_group, x="group", y="accuracy", hover_data=["sentences"], text_auto=".0%",
-             category_orders={"group": order},
-             labels={"group": "sentence group", "accuracy": "VADER accuracy"},
-             title="A lexicon baseline reads easy sentences well and hard ones poorly")
-fig.update_yaxes(range=[0, 1], tickformat=".0%")
+fig, vader_sentence_accuracy = plots.sentence_baseline_figure(sentences)
 save_figure(fig, out, "vader_sentence_baseline")
-fig
+fig.show()
 
 # %% [markdown]
 # ## Summary
@@ -261,21 +203,12 @@ fig
 # The numbers of this notebook, written to `summary.json` in the output folder.
 
 # %%
-splits_summary = {axis: {row["split"]: {"train": int(row["train"]), "test": int(row["test"])}
-                         for _, row in table.iterrows()} for axis, table in split_tables.items()}
-summary = {
-    "model_name": model_name, "seed": seed, "quick": quick,
-    "counts": counts,
-    "negation_fraction": negation_fraction,
-    "label_balance": prompts.groupby("axis")["y"].mean().to_dict(),
-    "splits": splits_summary,
-    "one_token_adjective_fraction": one_token,
-    "one_token_adjective_fraction_by_axis": one_token_by_axis,
-    "prompt_tokens": token_stats,
-    "vader_sign_agreement": agreement,
-    "vader_rated_valence_words": int(len(rated)),
-    "vader_circumplex_correlation": vader_corr,
-    "vader_sentence_accuracy": {g: float(a) for g, a in zip(by_group["group"], by_group["accuracy"])},
-}
+summary = R.dataset_summary(
+    model_name=model_name, preset=preset, settings=settings.as_dict(), counts=counts,
+    negation_fraction=negation_fraction, label_balance=prompts.groupby("axis")["y"].mean().to_dict(),
+    split_table=split_table, one_token_adjective_fraction=one_token["all"],
+    one_token_adjective_fraction_by_axis=one_token["by_axis"], prompt_tokens=token_stats,
+    vader_sign_agreement=agreement, vader_rated_valence_words=int(adjectives.query("axis == 'valence'")["vader"].notna().sum()),
+    vader_circumplex_correlation=vader_corr, vader_sentence_accuracy=vader_sentence_accuracy, human_ratings=human)
 save_results(output_dir, summary, "summary.json")
 summary

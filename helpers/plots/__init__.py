@@ -8,6 +8,8 @@ shows its prompt or word. ``helpers.notebook.save_figure`` writes them beside th
     fig = plots.heatmap_figure(table, "valence", "resid_post")
 """
 from ._common import COLORS, band, html_escape, points
+from .dataset import (adjective_token_figure, circumplex_figure, human_rating_figure, sentence_baseline_figure,
+                      split_size_figure, template_length_figure, token_length_figure, vader_label_figure)
 from .comparison import comparison_figure, logodds_figure, scaling_figure, transfer_figure
 from .emergence import emergence_figure, geometry_figure, layer_slider_figure, scale_coords
 from .probing import cosine_figure, heatmap_figure, layer_curves_figure, plane_figure, word_accuracy_figure
@@ -15,6 +17,8 @@ from .steering import ablation_figure, dose_figure, family_figure, fluency_figur
 from .sweep import sweep_accuracy_figure, sweep_emergence_figure
 
 __all__ = ["COLORS", "band", "html_escape", "points",
+           "adjective_token_figure", "circumplex_figure", "human_rating_figure", "sentence_baseline_figure",
+           "split_size_figure", "template_length_figure", "token_length_figure", "vader_label_figure",
            "comparison_figure", "logodds_figure", "scaling_figure", "transfer_figure",
            "emergence_figure", "geometry_figure", "layer_slider_figure", "scale_coords",
            "cosine_figure", "heatmap_figure", "layer_curves_figure", "plane_figure", "word_accuracy_figure",
