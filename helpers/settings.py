@@ -87,6 +87,7 @@ class Probing(Settings):
     criterion: str = "validation"        # how the saved configuration is chosen: validation | mean_heldout
     vader_templates: int = 4             # templates per unseen adjective for the VADER correlation
     wide_patterns: int = 24              # template patterns per wide held-out split (0: skip)
+    seed: int = 0                        # split and sampling seed
     torch_threads: int | None = None
 
     PRESETS = {"quick": {"layer_step": 6, "n_templates": 16, "n_adjectives": 20, "wide_patterns": 1},

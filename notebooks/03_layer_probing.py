@@ -33,55 +33,27 @@
 
 # %% tags=["parameters"]
 model_name = "smollm2-135m"
-hooks = ["resid_post", "attn_v"]
-poolings = ["last", "mean", "max", "word"]
-layers = None                     # None: every layer
-n_templates = 80                  # prompts per axis: n_templates x n_adjectives (more templates: better E2)
-n_adjectives = 40
-Cs = [0.001, 0.01, 0.1, 1.0]      # logistic-regression C grid (inverse L2 strength)
-folds = 3                         # CV folds on train, crossed on adjective x template pattern
-criterion = "validation"          # how the saved probe config is chosen: "validation" | "mean_heldout"
-vader_templates = 4               # templates per unseen adjective for the VADER correlation
-wide_patterns = 24                # template patterns per wide held-out split (0: skip that test)
-seed = 0
-n_threads = None                  # torch threads; None: 1 if other work is using the CPUs, else torch's default
+preset = "default"            # "quick": every 6th layer, ~320 prompts per axis; "full": more prompts
+overrides = {}                # any field of helpers.settings.Probing, e.g. {"criterion": "mean_heldout"}
 output_dir = "../runs/smollm2-135m/03_layer_probing"
-quick = False                     # True: every 6th layer, ~320 prompts per axis, 1 wide pattern
+backend = "transformer_lens"  # or "nnsight"
+remote = False
 
 # %%
-import sys, pathlib
-sys.path.insert(0, str(pathlib.Path.cwd().resolve().parent))
-
-import time
-import numpy as np
-import pandas as pd
-import plotly.express as px
 from IPython.display import display
 
-from helpers import load_model
-from helpers import probing as PR
-from helpers.data import describe_splits
+from helpers import load_model, plots
 from helpers.notebook import output_folder, save_figure, save_results
-from helpers.probes import load, readout, save
+from helpers.probing_study import ProbingStudy
+from helpers.runtime import set_torch_threads
+from helpers.settings import Probing
 
+settings = Probing.preset(preset, **overrides)
 out = output_folder(output_dir)
-started = time.time()
-
-# %% [markdown]
-# ## Model and layers
-#
-# `depth fraction` below is `(layer + 1) / n_layers`, the share of the model's blocks that
-# ran: a probe at depth 0.5 classifies with half a model. Quick mode: every 6th layer and about
-# 320 prompts per axis.
-
-# %%
-threads = PR.set_torch_threads(n_threads)
-model = load_model(model_name)
-n_layers = model.cfg.n_layers
-if quick:
-    n_templates, n_adjectives, wide_patterns = min(n_templates, 16), min(n_adjectives, 20), min(wide_patterns, 1)
-layers = list(range(0, n_layers, 6) if quick and layers is None else (layers if layers is not None else range(n_layers)))
-print(f"{model_name}: {n_layers} layers, d_model {model.cfg.d_model}; probing layers {layers}; {threads} torch thread(s)")
+threads = set_torch_threads(settings.torch_threads)
+model = load_model(model_name, backend=backend, remote=remote)
+study = ProbingStudy(model, settings)
+print(f"{model_name}: {study.n_layers} layers; probing layers {study.layers}; {threads} torch thread(s)")
 
 # %% [markdown]
 # ## Sweep: every axis x hook x pooling x layer
@@ -95,19 +67,7 @@ print(f"{model_name}: {n_layers} layers, d_model {model.cfg.d_model}; probing la
 # choose C or train.
 
 # %%
-tables, data, seconds = [], {}, {}
-for axis in ("valence", "arousal"):
-    t0 = time.time()
-    df, parts, acts, table = PR.run_axis(model, axis, hooks=hooks, poolings=poolings, layers=layers,
-                                         n_templates=n_templates, n_adjectives=n_adjectives, seed=seed, Cs=Cs, folds=folds)
-    data[axis] = (df, parts)
-    tables.append(table)
-    seconds[axis] = time.time() - t0
-    print(f"{axis}: {len(df)} prompts, {len(table)} rows in {seconds[axis]:.0f} s")
-    display(describe_splits(df, parts))
-    del acts
-table = pd.concat(tables, ignore_index=True)
-table.to_csv(out / "accuracy_table.csv", index=False)
+study.sweep()
 
 # %% [markdown]
 # ## Accuracy by layer and pooling
@@ -119,8 +79,8 @@ table.to_csv(out / "accuracy_table.csv", index=False)
 
 # %%
 for axis in ("valence", "arousal"):
-    for hook in hooks:
-        fig = PR.heatmap_figure(table, axis, hook)
+    for hook in settings.hooks:
+        fig = plots.heatmap_figure(study.table, axis, hook)
         save_figure(fig, out, f"heatmap_{axis}_{hook}")
         fig.show()
 
@@ -129,9 +89,9 @@ for axis in ("valence", "arousal"):
 # own arousal and no convention about negation is involved.
 
 # %%
-for hook in hooks:
-    fig = PR.heatmap_figure(table, "arousal", hook, variant="affirmative_only",
-                            title=f"arousal, affirmative templates only: accuracy by layer and pooling, {hook}")
+for hook in settings.hooks:
+    fig = plots.heatmap_figure(study.table, "arousal", hook, variant="affirmative_only",
+                               title=f"arousal, affirmative templates only: accuracy by layer and pooling, {hook}")
     save_figure(fig, out, f"heatmap_arousal_affirmative_{hook}")
     fig.show()
 
@@ -143,11 +103,7 @@ for hook in hooks:
 # configuration); the saved probes are chosen without them (next section).
 
 # %%
-best_rows = pd.concat([PR.best_per_split(table, n_layers).assign(variant="all"),
-                       PR.best_per_split(table, n_layers, variant="affirmative_only").assign(variant="affirmative_only")])
-comparison = best_rows.pivot_table(index=["axis", "variant", "hook", "pooling"], columns="split",
-                                   values=["accuracy", "layer"]).round(3)
-comparison
+study.best_per_split()
 
 # %% [markdown]
 # ## The chosen probe configuration
@@ -162,19 +118,9 @@ comparison
 # fair setting for arousal.
 
 # %%
-best, chosen = {}, {}
-for axis in ("valence", "arousal"):
-    chosen[axis], best[axis] = PR.summarise_axis(table, axis, n_layers, criterion=criterion)
-alternatives = {f"{axis} ({name})": PR.choose_config(table, axis, **kw) for axis in ("valence", "arousal")
-                for name, kw in (("mean_heldout", {"criterion": "mean_heldout"}),
-                                 ("word pooling", {"exclude_poolings": [p for p in poolings if p != "word"]}))
-                if name != "word pooling" or "word" in poolings}
-rows = {f"{axis} (chosen: {criterion})": {**chosen[axis], **best[axis]["accuracy"]} for axis in best}
-rows.update({name: {**cfg, **PR.accuracies_at(table, name.split()[0], cfg["hook"], cfg["pooling"], cfg["layer"])}
-             for name, cfg in alternatives.items()})
-display(pd.DataFrame(rows).T.drop(columns=["criterion"]).round(3))
-pd.DataFrame({axis: {**{k: v for k, v in b["affirmative_only_config"].items() if k != "accuracy"},
-                     **b["affirmative_only_config"]["accuracy"]} for axis, b in best.items()}).T.round(3)
+chosen_table, affirmative_table = study.choose()
+display(chosen_table)
+affirmative_table
 
 # %% [markdown]
 # Accuracy over depth at the chosen hook and pooling (solid: labels by meaning; dotted:
@@ -183,7 +129,7 @@ pd.DataFrame({axis: {**{k: v for k, v in b["affirmative_only_config"].items() if
 
 # %%
 for axis in ("valence", "arousal"):
-    fig = PR.layer_curves_figure(table, axis, chosen[axis]["hook"], chosen[axis]["pooling"])
+    fig = plots.layer_curves_figure(study.table, axis, study.chosen[axis]["hook"], study.chosen[axis]["pooling"])
     save_figure(fig, out, f"layers_{axis}")
     fig.show()
 
@@ -197,30 +143,8 @@ for axis in ("valence", "arousal"):
 # whether they are one direction. These are the probes saved for notebooks 04 and 05.
 
 # %%
-matrices = {}  # (axis, hook, pooling, layer) -> [n, width]: later cells reuse them
-
-def matrix_at(axis, cfg):
-    key = (axis, cfg["hook"], cfg["pooling"], cfg["layer"])
-    if key not in matrices:
-        X = PR.prompt_activations(model, data[axis][0], hooks=[cfg["hook"]], poolings=[cfg["pooling"]], layers=layers,
-                                  progress=False)
-        matrices[key] = X[(cfg["hook"], cfg["pooling"])][:, layers.index(cfg["layer"])]
-    return matrices[key]
-
-saved, kind_accuracy = [], {}
-for axis in ("valence", "arousal"):
-    df, parts = data[axis]
-    X = matrix_at(axis, chosen[axis])
-    probes = PR.train_all_kinds(X, df, parts["train"], axis=axis, model_name=model_name, seed=seed, Cs=Cs,
-                                **{k: chosen[axis][k] for k in ("hook", "pooling", "layer")})
-    for probe in probes:
-        kind_accuracy[f"{axis}/{probe.kind}"] = PR.score_splits(probe, X, df, parts)
-        probe.metrics.update({f"accuracy_{s}": a for s, a in kind_accuracy[f"{axis}/{probe.kind}"].items()})
-    saved += probes
-logreg = {p.axis: p for p in saved if p.kind == "logreg"}  # the read-out each axis is judged by
-cosines = {axis: PR.direction_cosines([p for p in saved if p.axis == axis]) for axis in ("valence", "arousal")}
-display(pd.DataFrame(kind_accuracy).T.round(3))
-cosines
+display(study.directions())
+study.cosines
 
 # %% [markdown]
 # ## The valence-arousal plane
@@ -232,28 +156,15 @@ cosines
 # up-down, if the two are separate directions.
 
 # %%
-shared = chosen["valence"]
-shared_probes = [p for p in saved if p.axis == "valence"] + (
-    [p for p in saved if p.axis == "arousal"] if chosen["arousal"] == shared else
-    PR.train_all_kinds(matrix_at("arousal", shared), data["arousal"][0], data["arousal"][1]["train"], axis="arousal",
-                       model_name=model_name, seed=seed, Cs=Cs, **{k: shared[k] for k in ("hook", "pooling", "layer")}))
-cosines["shared_config"] = {**{k: shared[k] for k in ("hook", "pooling", "layer")},
-                            **PR.direction_cosines(shared_probes)}
-fig = PR.cosine_figure(shared_probes, title=f"Are the probe directions one direction? cosines at {shared['hook']}, "
-                       f"{shared['pooling']}, layer {shared['layer']}")
+shared_probes, points = study.plane()
+shared = study.chosen["valence"]
+fig = plots.cosine_figure(shared_probes, title=f"Are the probe directions one direction? cosines at {shared['hook']}, "
+                          f"{shared['pooling']}, layer {shared['layer']}")
 save_figure(fig, out, "cosines")
 fig.show()
-points = []
-for axis in ("valence", "arousal"):
-    df, parts = data[axis]
-    held = parts["E1"] | parts["E2"] | parts["E3"] | parts["E4"]
-    X = matrix_at(axis, shared)[held]
-    points.append(pd.DataFrame({"x": shared_probes[0].decision_function(X), "y": shared_probes[3].decision_function(X),
-                                "group": axis + " : " + df.loc[held, "label"], "negated": df.loc[held, "negation"],
-                                "prompt": df.loc[held, "prompt"]}).sample(frac=1, random_state=seed).head(500))
-fig = PR.plane_figure(pd.concat(points), title="Do held-out prompts spread along two separate axes? "
-                      "valence read-out vs arousal read-out", x_label="valence probe read-out (> 0: positive)",
-                      y_label="arousal probe read-out (> 0: high)")
+fig = plots.plane_figure(points, title="Do held-out prompts spread along two separate axes? valence read-out vs "
+                         "arousal read-out", x_label="valence probe read-out (> 0: positive)",
+                         y_label="arousal probe read-out (> 0: high)")
 save_figure(fig, out, "valence_arousal_plane")
 fig.show()
 
@@ -267,17 +178,8 @@ fig.show()
 # only.
 
 # %%
-probe = saved[0]
-df, parts = data["valence"]
-unseen = PR.unseen_adjective_prompts(df, parts, n_templates=vader_templates, seed=seed)
-scores = readout(model, probe, unseen["prompt"].tolist(),
-                 words=unseen["adjective"].tolist() if probe.pooling == "word" else None)
-vader = PR.vader_correlation(scores, unseen, np.ones(len(unseen), bool))
-vader_e1 = PR.vader_correlation(probe.decision_function(matrix_at("valence", chosen["valence"])), df, parts["E1"])
-fig = px.scatter(
-    vader["per_word"].dropna(), x="vader", y="score", hover_name="adjective",
-    title=f"Does the probe rank unseen words like human raters? Spearman {vader['spearman']:.2f} "
-          f"({vader['n_words']} words)", labels={"vader": "VADER rating (-4..4)", "score": "mean probe read-out"})
+vader = study.vader()
+fig = plots.vader_readout_figure(vader)
 save_figure(fig, out, "vader")
 fig.show()
 
@@ -294,12 +196,7 @@ fig.show()
 # by more than the luck of the draw.
 
 # %%
-for axis in ("valence", "arousal"):
-    df, parts = data[axis]
-    probe = logreg[axis]
-    best[axis]["accuracy_ci"] = PR.split_intervals(probe, matrix_at(axis, chosen[axis]), df, parts, table, axis=axis, seed=seed)
-goals = PR.goal_table(best)
-goals.round(3)
+study.goals()
 
 # %% [markdown]
 # ## A wider test, after every choice is made
@@ -314,13 +211,7 @@ goals.round(3)
 # into a choice: the probes were saved before this cell.
 
 # %%
-wide = {}
-for axis in ("valence", "arousal") if wide_patterns else ():
-    probe = logreg[axis]
-    prompts = PR.wide_heldout_prompts(*data[axis], axis=axis, n_patterns=wide_patterns, seed=seed)
-    X = PR.prompt_activations(model, prompts, hooks=[probe.hook], poolings=[probe.pooling], layers=[probe.layer])
-    wide[axis] = PR.wide_heldout_accuracy(probe, X[(probe.hook, probe.pooling)][:, 0, :], prompts, seed=seed)
-    display(wide[axis].assign(axis=axis).set_index(["axis", "split", "rows"]).round(3))
+study.wide_test()
 
 # %% [markdown]
 # ## Where the probes err, and how far a linear read-out can go
@@ -335,19 +226,9 @@ for axis in ("valence", "arousal") if wide_patterns else ():
 # direction it finds does not carry to new combinations of seen words and templates.
 
 # %%
-diagnosis = {}
-for axis in ("valence", "arousal"):
-    df, parts = data[axis]
-    X = matrix_at(axis, chosen[axis])
-    probe = logreg[axis]
-    held = parts["E1"] | parts["E2"] | parts["E3"] | parts["E4"]
-    diagnosis[axis] = {"breakdown": PR.error_breakdown(probe, X, df, parts),
-                       "negators": PR.negator_accuracy(probe, X, df, held),
-                       "ceiling": PR.fit_ceiling(X, df, parts, axis=axis, seed=seed)}
-display(pd.concat({axis: d["breakdown"].pivot(index="split", columns="rows", values="accuracy")
-                   for axis, d in diagnosis.items()}).round(3))
-display(pd.DataFrame({axis: d["ceiling"] for axis, d in diagnosis.items()}).T.round(3))
-diagnosis["valence"]["negators"].round(3)
+breakdown, ceiling = study.diagnose()
+display(breakdown, ceiling)
+study.diagnosis["valence"]["negators"].round(3)
 
 # %% [markdown]
 # ### Which words fail
@@ -361,16 +242,13 @@ diagnosis["valence"]["negators"].round(3)
 
 # %%
 for axis in ("valence", "arousal"):
-    df, parts = data[axis]
-    probe = logreg[axis]
-    diagnosis[axis]["words"] = PR.word_accuracy(matrix_at(axis, chosen[axis]), df, axis=axis, C=probe.metrics["C"], seed=seed)
-    fig = PR.word_accuracy_figure(diagnosis[axis]["words"], title=f"{axis}: leave-one-word-out accuracy per adjective, "
-                                  f"{chosen[axis]['hook']} {chosen[axis]['pooling']} layer {chosen[axis]['layer']}")
+    words = study.word_accuracy(axis)
+    cfg = study.chosen[axis]
+    fig = plots.word_accuracy_figure(words, title=f"{axis}: leave-one-word-out accuracy per adjective, "
+                                     f"{cfg['hook']} {cfg['pooling']} layer {cfg['layer']}")
     save_figure(fig, out, f"words_{axis}")
     fig.show()
-display(pd.DataFrame({axis: d["words"][["accuracy", "affirmative", "negated", "affirmative_only"]].mean()
-                      for axis, d in diagnosis.items()}).T.round(3))
-diagnosis["valence"]["words"].head(10).round(3)
+study.diagnosis["valence"]["words"].head(10).round(3)
 
 # %% [markdown]
 # ## Save the probes and the numbers
@@ -381,40 +259,14 @@ diagnosis["valence"]["words"].head(10).round(3)
 # checks the round trip.
 
 # %%
-save(out / "probes.npz", saved)
-reloaded = load(out / "probes.npz")
-assert all(np.allclose(reloaded[f"{p.axis}/{p.kind}"].direction, p.direction) for p in saved)
-results = {
-    "model": model_name, "n_layers": n_layers, "d_model": model.cfg.d_model, "layers": layers, "hooks": hooks,
-    "poolings": poolings, "seed": seed, "quick": quick, "criterion": criterion, "Cs": Cs, "folds": folds,
-    "torch_threads": threads,
-    "n_prompts": {axis: len(d[0]) for axis, d in data.items()},
-    "split_sizes": {axis: describe_splits(*d).set_index("split")[["train", "test"]].to_dict(orient="index")
-                    for axis, d in data.items()},
-    "best": best,
-    "alternatives": {name: {**cfg, "accuracy": PR.accuracies_at(table, name.split()[0], cfg["hook"], cfg["pooling"],
-                                                                 cfg["layer"])} for name, cfg in alternatives.items()},
-    "best_per_split": best_rows.to_dict(orient="records"),
-    "direction_accuracy": kind_accuracy,
-    "cosines": cosines,
-    "vader_spearman": vader["spearman"], "vader_p_value": vader["p_value"], "vader_n_words": vader["n_words"],
-    "vader_spearman_E1": vader_e1["spearman"], "vader_n_words_E1": vader_e1["n_words"],
-    "goals": goals.to_dict(orient="records"),
-    "error_breakdown": {axis: d["breakdown"].to_dict(orient="records") for axis, d in diagnosis.items()},
-    "negator_accuracy": {axis: d["negators"].to_dict(orient="records") for axis, d in diagnosis.items()},
-    "fit_ceiling": {axis: d["ceiling"] for axis, d in diagnosis.items()},
-    "word_accuracy": {axis: d["words"].to_dict(orient="records") for axis, d in diagnosis.items()},
-    "wide_heldout": {axis: t.to_dict(orient="records") for axis, t in wide.items()},
-    "table": table.to_dict(orient="records"),
-    "seconds": {**{f"sweep_{a}": s for a, s in seconds.items()}, "total": time.time() - started},
-}
+results = study.save(out)
 save_results(out, results)
-print(f"saved {out / 'probes.npz'} and results.json in {time.time() - started:.0f} s")
+print(f"saved {out / 'probes.npz'} and results.json in {results['seconds']['total']:.0f} s")
 
 # %% [markdown]
 # ## Keys of `results.json`
 #
-# - `model`, `n_layers`, `d_model`, `layers`, `hooks`, `poolings`, `seed`, `quick`, `criterion`, `Cs`,
+# - `model`, `n_layers`, `d_model`, `layers`, `hooks`, `poolings`, `seed`, `settings`, `criterion`, `Cs`,
 #   `folds`, `n_prompts` (per axis), `split_sizes` (per axis and split: train / test rows).
 # - `best`: per axis (`valence`, `arousal`), the saved probes' configuration: `layer`, `hook`,
 #   `pooling`, `depth_fraction` (= (layer + 1) / n_layers), `criterion`, `validation_accuracy`,

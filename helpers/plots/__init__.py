@@ -12,7 +12,8 @@ from .dataset import (adjective_token_figure, circumplex_figure, human_rating_fi
                       split_size_figure, template_length_figure, token_length_figure, vader_label_figure)
 from .comparison import comparison_figure, logodds_figure, scaling_figure, transfer_figure
 from .emergence import emergence_figure, geometry_figure, layer_slider_figure, scale_coords
-from .probing import cosine_figure, heatmap_figure, layer_curves_figure, plane_figure, word_accuracy_figure
+from .probing import (cosine_figure, heatmap_figure, layer_curves_figure, plane_figure, vader_readout_figure,
+                      word_accuracy_figure)
 from .steering import ablation_figure, dose_figure, family_figure, fluency_figure
 from .sweep import sweep_accuracy_figure, sweep_emergence_figure
 
@@ -21,6 +22,7 @@ __all__ = ["COLORS", "band", "html_escape", "points",
            "split_size_figure", "template_length_figure", "token_length_figure", "vader_label_figure",
            "comparison_figure", "logodds_figure", "scaling_figure", "transfer_figure",
            "emergence_figure", "geometry_figure", "layer_slider_figure", "scale_coords",
-           "cosine_figure", "heatmap_figure", "layer_curves_figure", "plane_figure", "word_accuracy_figure",
+           "cosine_figure", "heatmap_figure", "layer_curves_figure", "plane_figure", "vader_readout_figure",
+           "word_accuracy_figure",
            "ablation_figure", "dose_figure", "family_figure", "fluency_figure",
            "sweep_accuracy_figure", "sweep_emergence_figure"]

@@ -87,3 +87,13 @@ def cosine_figure(probes: Sequence[Probe], *, title: str):
                                hovertemplate="%{y} vs %{x}: %{z:.3f}<extra></extra>"))
     fig.update_layout(title=title, height=520, yaxis_autorange="reversed")
     return fig
+
+
+def vader_readout_figure(vader: dict):
+    """The valence read-out of unseen adjectives against VADER's human rating, one point per word."""
+    import plotly.express as px
+
+    return px.scatter(vader["per_word"].dropna(), x="vader", y="score", hover_name="adjective",
+                      title=f"Does the probe rank unseen words like human raters? Spearman {vader['spearman']:.2f} "
+                            f"({vader['n_words']} words)",
+                      labels={"vader": "VADER rating (-4..4)", "score": "mean probe read-out"})

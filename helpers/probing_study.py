@@ -1,0 +1,222 @@
+"""Notebook 03 end to end, one method per section: the sweep, the chosen probes, their
+directions, the plane, VADER, goals, the wide test, the diagnosis, and results.json.
+
+    study = ProbingStudy(model, Probing.preset("quick"))
+    study.sweep()                    # every axis x hook x pooling x layer
+    study.choose()                   # the saved configuration, on validation data only
+    ...
+    study.save(out)                  # probes.npz + results.json
+
+The statistics live in ``helpers.evaluation``; this class only keeps the state a notebook
+section hands to the next (prompts, split masks, the accuracy table, activation matrices).
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pandas as pd
+
+from . import evaluation as E
+from .data import describe_splits
+from .models import model_info
+from .probes import load, readout, save
+
+AXES = ("valence", "arousal")
+
+
+class ProbingStudy:
+    def __init__(self, model, settings):
+        self.model, self.settings = model, settings
+        self.n_layers = model.cfg.n_layers
+        self.layers = list(range(0, self.n_layers, settings.layer_step))
+        self.model_name = model_info(model).name
+        self.data, self.tables, self.seconds, self.matrices = {}, [], {}, {}
+        self.started = time.time()
+        self.wide, self.diagnosis = {}, {}
+
+    # ---------------------------------------------------------------- sweep
+    def sweep(self) -> pd.DataFrame:
+        """Prompts, split masks and the accuracy table of every axis x hook x pooling x layer."""
+        s = self.settings
+        for axis in AXES:
+            t0 = time.time()
+            df, parts, acts, table = E.run_axis(self.model, axis, hooks=s.hooks, poolings=s.poolings,
+                                                layers=self.layers, n_templates=s.n_templates,
+                                                n_adjectives=s.n_adjectives, seed=s.seed, Cs=s.Cs, folds=s.folds)
+            self.data[axis] = (df, parts)
+            self.tables.append(table)
+            self.seconds[axis] = time.time() - t0
+            del acts
+        self.table = pd.concat(self.tables, ignore_index=True)
+        return pd.concat({axis: describe_splits(*d) for axis, d in self.data.items()})
+
+    def best_per_split(self) -> pd.DataFrame:
+        """The best layer of every hook x pooling per split (descriptive: it looks at test sets)."""
+        self.best_rows = pd.concat([
+            E.best_per_split(self.table, self.n_layers).assign(variant="all"),
+            E.best_per_split(self.table, self.n_layers, variant="affirmative_only").assign(variant="affirmative_only")])
+        return self.best_rows.pivot_table(index=["axis", "variant", "hook", "pooling"], columns="split",
+                                          values=["accuracy", "layer"]).round(3)
+
+    # ---------------------------------------------------------------- choice
+    def choose(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The saved configuration per axis (``criterion``), the alternatives, and the
+        affirmative-only configuration; two tables."""
+        s, table = self.settings, self.table
+        self.best, self.chosen = {}, {}
+        for axis in AXES:
+            self.chosen[axis], self.best[axis] = E.summarise_axis(table, axis, self.n_layers, criterion=s.criterion)
+        self.alternatives = {f"{axis} ({name})": E.choose_config(table, axis, **kw) for axis in AXES
+                             for name, kw in (("mean_heldout", {"criterion": "mean_heldout"}),
+                                              ("word pooling", {"exclude_poolings": [p for p in s.poolings if p != "word"]}))
+                             if name != "word pooling" or "word" in s.poolings}
+        rows = {f"{axis} (chosen: {s.criterion})": {**self.chosen[axis], **self.best[axis]["accuracy"]} for axis in AXES}
+        rows.update({name: {**cfg, **self._accuracies(name, cfg)} for name, cfg in self.alternatives.items()})
+        affirmative = pd.DataFrame({axis: {**{k: v for k, v in b["affirmative_only_config"].items() if k != "accuracy"},
+                                           **b["affirmative_only_config"]["accuracy"]}
+                                    for axis, b in self.best.items() if "affirmative_only_config" in b}).T
+        return pd.DataFrame(rows).T.drop(columns=["criterion"]).round(3), affirmative.round(3)
+
+    def _accuracies(self, name, cfg):
+        return E.accuracies_at(self.table, name.split()[0], cfg["hook"], cfg["pooling"], cfg["layer"])
+
+    def matrix_at(self, axis: str, cfg: dict) -> np.ndarray:
+        """Activations ``[prompts, width]`` of ``axis``'s prompts at configuration ``cfg`` (cached)."""
+        key = (axis, cfg["hook"], cfg["pooling"], cfg["layer"])
+        if key not in self.matrices:
+            X = E.prompt_activations(self.model, self.data[axis][0], hooks=[cfg["hook"]], poolings=[cfg["pooling"]],
+                                     layers=self.layers, progress=False)
+            self.matrices[key] = X[(cfg["hook"], cfg["pooling"])][:, self.layers.index(cfg["layer"])]
+        return self.matrices[key]
+
+    # ---------------------------------------------------------------- directions
+    def _train_kinds(self, axis, cfg):
+        df, parts = self.data[axis]
+        return E.train_all_kinds(self.matrix_at(axis, cfg), df, parts["train"], axis=axis, model_name=self.model_name,
+                                 seed=self.settings.seed, Cs=self.settings.Cs,
+                                 **{k: cfg[k] for k in ("hook", "pooling", "layer")})
+
+    def directions(self) -> pd.DataFrame:
+        """Logistic regression, difference of means and PC1 per axis at its configuration."""
+        self.saved, self.kind_accuracy = [], {}
+        for axis in AXES:
+            df, parts = self.data[axis]
+            for probe in self._train_kinds(axis, self.chosen[axis]):
+                got = E.score_splits(probe, self.matrix_at(axis, self.chosen[axis]), df, parts)
+                self.kind_accuracy[f"{axis}/{probe.kind}"] = got
+                probe.metrics.update({f"accuracy_{s}": a for s, a in got.items()})
+                self.saved.append(probe)
+        self.logreg = {p.axis: p for p in self.saved if p.kind == "logreg"}
+        self.cosines = {axis: E.direction_cosines([p for p in self.saved if p.axis == axis]) for axis in AXES}
+        return pd.DataFrame(self.kind_accuracy).T.round(3)
+
+    def plane(self) -> tuple[list, pd.DataFrame]:
+        """Both axes' probes at the valence configuration, and held-out prompts projected on them."""
+        shared = self.chosen["valence"]
+        arousal = ([p for p in self.saved if p.axis == "arousal"] if self.chosen["arousal"] == shared
+                   else self._train_kinds("arousal", shared))
+        probes = [p for p in self.saved if p.axis == "valence"] + arousal
+        self.cosines["shared_config"] = {**{k: shared[k] for k in ("hook", "pooling", "layer")},
+                                         **E.direction_cosines(probes)}
+        points = []
+        for axis in AXES:
+            df, parts = self.data[axis]
+            held = parts["E1"] | parts["E2"] | parts["E3"] | parts["E4"]
+            X = self.matrix_at(axis, shared)[held]
+            points.append(pd.DataFrame({"x": probes[0].decision_function(X), "y": probes[3].decision_function(X),
+                                        "group": axis + " : " + df.loc[held, "label"], "negated": df.loc[held, "negation"],
+                                        "prompt": df.loc[held, "prompt"]}).sample(frac=1, random_state=0).head(500))
+        return probes, pd.concat(points)
+
+    # ---------------------------------------------------------------- outside references
+    def vader(self) -> dict:
+        """Spearman of the valence read-out of unseen adjectives with VADER's human ratings."""
+        probe = self.saved[0]
+        df, parts = self.data["valence"]
+        unseen = E.unseen_adjective_prompts(df, parts, n_templates=self.settings.vader_templates, seed=self.settings.seed)
+        scores = readout(self.model, probe, unseen["prompt"].tolist(),
+                         words=unseen["adjective"].tolist() if probe.pooling == "word" else None)
+        self.vader_result = E.vader_correlation(scores, unseen, np.ones(len(unseen), bool))
+        self.vader_e1 = E.vader_correlation(probe.decision_function(self.matrix_at("valence", self.chosen["valence"])),
+                                            df, parts["E1"])
+        return self.vader_result
+
+    def goals(self) -> pd.DataFrame:
+        """Issue #5's goals against the chosen probes, with two-way cluster bootstrap intervals."""
+        for axis in AXES:
+            df, parts = self.data[axis]
+            self.best[axis]["accuracy_ci"] = E.split_intervals(self.logreg[axis], self.matrix_at(axis, self.chosen[axis]),
+                                                               df, parts, self.table, axis=axis, seed=self.settings.seed)
+        self.goal_table = E.goal_table(self.best)
+        return self.goal_table.round(3)
+
+    def wide_test(self) -> pd.DataFrame:
+        """The saved probes, unchanged, on the whole dataset outside the training rows."""
+        for axis in AXES if self.settings.wide_patterns else ():
+            probe = self.logreg[axis]
+            prompts = E.wide_heldout_prompts(*self.data[axis], axis=axis, n_patterns=self.settings.wide_patterns,
+                                             seed=self.settings.seed)
+            X = E.prompt_activations(self.model, prompts, hooks=[probe.hook], poolings=[probe.pooling], layers=[probe.layer])
+            self.wide[axis] = E.wide_heldout_accuracy(probe, X[(probe.hook, probe.pooling)][:, 0, :], prompts,
+                                                      seed=self.settings.seed)
+        frames = [t.assign(axis=axis) for axis, t in self.wide.items()]
+        return pd.concat(frames).set_index(["axis", "split", "rows"]).round(3) if frames else pd.DataFrame()
+
+    # ---------------------------------------------------------------- diagnosis
+    def diagnose(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Accuracy on affirmative vs negated rows, per negation cue, and the fit ceiling."""
+        for axis in AXES:
+            df, parts = self.data[axis]
+            X, probe = self.matrix_at(axis, self.chosen[axis]), self.logreg[axis]
+            held = parts["E1"] | parts["E2"] | parts["E3"] | parts["E4"]
+            self.diagnosis[axis] = {"breakdown": E.error_breakdown(probe, X, df, parts),
+                                    "negators": E.negator_accuracy(probe, X, df, held),
+                                    "ceiling": E.fit_ceiling(X, df, parts, axis=axis, seed=self.settings.seed)}
+        breakdown = pd.concat({axis: d["breakdown"].pivot(index="split", columns="rows", values="accuracy")
+                               for axis, d in self.diagnosis.items()})
+        return breakdown.round(3), pd.DataFrame({axis: d["ceiling"] for axis, d in self.diagnosis.items()}).T.round(3)
+
+    def word_accuracy(self, axis: str) -> pd.DataFrame:
+        """Leave-one-word-out accuracy of every adjective of ``axis`` (worst first)."""
+        df, _ = self.data[axis]
+        words = E.word_accuracy(self.matrix_at(axis, self.chosen[axis]), df, axis=axis,
+                                C=self.logreg[axis].metrics["C"], seed=self.settings.seed)
+        self.diagnosis[axis]["words"] = words
+        return words
+
+    # ---------------------------------------------------------------- results
+    def save(self, out) -> dict:
+        """probes.npz (checked by reloading), accuracy_table.csv and results.json's dict."""
+        save(out / "probes.npz", self.saved)
+        reloaded = load(out / "probes.npz")
+        assert all(np.allclose(reloaded[f"{p.axis}/{p.kind}"].direction, p.direction) for p in self.saved)
+        self.table.to_csv(out / "accuracy_table.csv", index=False)
+        return self.results()
+
+    def results(self) -> dict:
+        s, d = self.settings, self.diagnosis
+        return {
+            "model": self.model_name, "n_layers": self.n_layers, "d_model": self.model.cfg.d_model,
+            "layers": self.layers, "hooks": list(s.hooks), "poolings": list(s.poolings), "seed": s.seed,
+            "settings": s.as_dict(), "criterion": s.criterion, "Cs": list(s.Cs), "folds": s.folds,
+            "n_prompts": {axis: len(v[0]) for axis, v in self.data.items()},
+            "split_sizes": {axis: describe_splits(*v).set_index("split")[["train", "test"]].to_dict(orient="index")
+                            for axis, v in self.data.items()},
+            "best": self.best,
+            "alternatives": {name: {**cfg, "accuracy": self._accuracies(name, cfg)}
+                             for name, cfg in self.alternatives.items()},
+            "best_per_split": self.best_rows.to_dict(orient="records"),
+            "direction_accuracy": self.kind_accuracy, "cosines": self.cosines,
+            "vader_spearman": self.vader_result["spearman"], "vader_p_value": self.vader_result["p_value"],
+            "vader_n_words": self.vader_result["n_words"],
+            "vader_spearman_E1": self.vader_e1["spearman"], "vader_n_words_E1": self.vader_e1["n_words"],
+            "goals": self.goal_table.to_dict(orient="records"),
+            "error_breakdown": {axis: v["breakdown"].to_dict(orient="records") for axis, v in d.items()},
+            "negator_accuracy": {axis: v["negators"].to_dict(orient="records") for axis, v in d.items()},
+            "fit_ceiling": {axis: v["ceiling"] for axis, v in d.items()},
+            "word_accuracy": {axis: v["words"].to_dict(orient="records") for axis, v in d.items() if "words" in v},
+            "wide_heldout": {axis: t.to_dict(orient="records") for axis, t in self.wide.items()},
+            "table": self.table.to_dict(orient="records"),
+            "seconds": {**{f"sweep_{a}": v for a, v in self.seconds.items()}, "total": time.time() - self.started},
+        }
