@@ -66,6 +66,7 @@ class Emergence(Settings):
     geometry_layers: tuple[int, ...] | None = None  # None: n/4, n/2, 3n/4 (the middle one is reported)
     geometry_poolings: tuple[str, ...] = ("last", "word")
     neutral_pcs: int = 3                 # top PCs of neutral-text activations projected out (0: skip)
+    seed: int = 0
     torch_threads: int | None = None     # None: 1 if other work uses the CPUs, else torch's default
 
     PRESETS = {"quick": {"layer_step": 6, "n_templates": 16, "n_adjectives": 20, "emotion_templates": 3},
@@ -113,6 +114,7 @@ class Comparison(Settings):
     n_measure: int = 100                 # texts run in the fresh-process memory/time measurement
     batch_size: int = 16
     measure_threads: int = 1             # torch threads of the measurement processes
+    seed: int = 0
     torch_threads: int | None = None
 
     PRESETS = {"quick": {"n_sentences": 60, "n_folds": 3, "n_templated_train": 300, "n_e4": 40, "n_generate": 8,
@@ -146,12 +148,15 @@ class Steering(Settings):
     ablation_eval: int = 400             # held-out prompts for probe accuracy under ablation
     batch_size: int = 32
     widget_prompt: str = "I walked into the kitchen and"
+    widget_demo_alpha: float | None = None  # a number: press Generate once from code at that valence alpha
+    seed: int = 0                        # prompt samples and the random control direction
     torch_threads: int | None = None
 
     PRESETS = {"quick": {"layer_fractions": (0.6, 0.7), "kinds": ("mean_diff", "logreg"), "alphas": (-4.0, 0.0, 4.0),
                          "sweep_alphas": (-4.0, 0.0, 4.0), "arousal_alphas": (-4.0, 0.0, 4.0), "n_prompts": 4,
                          "sweep_prompts": 4, "sampling_seeds": (0,), "max_new_tokens": 12, "sweep_tokens": 12,
-                         "n_train_prompts": 200, "ablation_prompts": 4, "ablation_eval": 80},
+                         "n_train_prompts": 200, "ablation_prompts": 4, "ablation_eval": 80,
+                         "widget_demo_alpha": 4.0},
                "full": {"n_prompts": 34, "sweep_prompts": 24, "sampling_seeds": (0, 1, 2, 3), "max_new_tokens": 48}}
 
 

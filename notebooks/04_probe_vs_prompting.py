@@ -37,47 +37,27 @@
 
 # %% tags=["parameters"]
 model_name = "smollm2-135m"
-probes_path = None        # notebook 03's probes (reference row); None: <output_dir>/../03_layer_probing/probes.npz
-n_sentences = None        # None: all sentences; else a sample stratified by label x hard
-n_folds = 5               # folds of the sentence set (in-domain probe CV and few-shot example draws)
-k_shot = 4                # few-shot examples (balanced labels), drawn from training folds only
-n_templated_train = 1600  # templated training prompts of the transfer probe (train split)
-n_e4 = 200                # templated E4 test prompts (unseen adjectives in unseen templates)
-transfer_layer = None     # None: chosen on templated validation prompts; an int fixes it
-transfer_hook = None      # None: chosen among hooks; "resid_post" or "attn_v" fixes it
-transfer_pooling = None   # None: chosen among poolings; "last" or "mean" fixes it
-hooks = ["resid_post", "attn_v"]  # the hooks of notebook 03; both probes choose among hooks x poolings
-poolings = ["mean", "last"]
-n_generate = 40           # texts whose free generation is parsed (per prompt variant)
-n_measure = 100           # texts run in the fresh-process memory/time measurement
-batch_size = 16
-measure_threads = 1       # torch threads of the measurement processes (same for every method)
-n_threads = None          # torch threads here; None: 1 if other work is using the CPUs, else torch's default
-seed = 0
+preset = "default"            # "quick": 60 sentences, 300 templated prompts, 16 measured texts; "full": more
+overrides = {}                # any field of helpers.settings.Comparison, e.g. {"transfer_layer": 15}
 output_dir = "../runs/smollm2-135m/04_probe_vs_prompting"
-quick = False             # True: 60 sentences, 300 templated prompts, 16 measured texts
+backend = "transformer_lens"  # or "nnsight"
+remote = False
 
 # %%
-import sys, pathlib
-sys.path.insert(0, str(pathlib.Path.cwd().resolve().parent))
-
-import time
-import numpy as np
 import pandas as pd
 from IPython.display import display
 
-from helpers import baseline as B
-from helpers import memory as M
-from helpers import load_model
-from helpers.collect import collect_many
-from helpers.data import load_prompts, load_sentences, splits
+from helpers import load_model, plots
+from helpers.comparison_study import ComparisonStudy
+from helpers.memory import scaling_table
 from helpers.notebook import output_folder, save_figure, save_results
-from helpers.probes import classify, readout, train_probe
-from helpers.probing import set_torch_threads
+from helpers.prompting import build_prompts
+from helpers.runtime import set_torch_threads
+from helpers.settings import Comparison
 
+settings = Comparison.preset(preset, **overrides)
 out = output_folder(output_dir)
-started = time.time()
-timings = {}
+threads = set_torch_threads(settings.torch_threads)
 
 # %% [markdown]
 # ## Data: sentences, their folds, and templated prompts
@@ -89,21 +69,9 @@ timings = {}
 # adjectives in unseen templates. In quick mode everything is smaller.
 
 # %%
-if quick:
-    n_sentences = min(n_sentences or 60, 60)
-    n_folds, n_templated_train, n_e4 = 3, min(n_templated_train, 300), min(n_e4, 40)
-    n_generate, n_measure = min(n_generate, 8), min(n_measure, 16)
-threads = set_torch_threads(n_threads)
-sentences = B.stratified_sample(load_sentences(), n_sentences, ["label", "hard"], seed).reset_index(drop=True)
-texts, y, hard = sentences["text"].tolist(), sentences["y"].to_numpy(), sentences["hard"].to_numpy()
-folds = B.stratified_folds(sentences["label"] + "|" + sentences["hard"].astype(str), n_folds, seed)
-prompts = load_prompts("valence")
-parts = splits(prompts, seed=seed)
-train_rows = B.stratified_sample(prompts[parts["train"]], n_templated_train, ["label", "negation"], seed).reset_index(drop=True)
-e4_rows = B.stratified_sample(prompts[parts["E4"]], n_e4, ["label", "negation"], seed).reset_index(drop=True)
-e4_texts, y_e4 = e4_rows["prompt"].tolist(), e4_rows["y"].to_numpy()
-print(f"{len(sentences)} sentences ({int(hard.sum())} hard), {n_folds} folds; {len(train_rows)} templated training "
-      f"prompts, {len(e4_rows)} E4 prompts; {threads} torch thread(s)")
+model = load_model(model_name, backend=backend, remote=remote)
+study = ComparisonStudy(model, settings)
+print(study.describe(), f"; {threads} torch thread(s)")
 
 # %% [markdown]
 # ## The model and where its parameters sit
@@ -114,15 +82,8 @@ print(f"{len(sentences)} sentences ({int(hard.sum())} hard), {n_folds} folds; {l
 # is smaller than in an 8B model.
 
 # %%
-model = load_model(model_name)
-lm = B.as_lm(model)
-n_layers = model.cfg.n_layers
-counts = M.param_counts(model.original_model)
-shares = {"embedding": counts["embedding"] / counts["total"], "layers": counts["per_layer"] * n_layers / counts["total"],
-          "final norm + unembedding (untied part)": counts["head"] / counts["total"]}
-print(f"{model_name}: {n_layers} layers, d_model {model.cfg.d_model}, chat template: {lm.chat}, BOS: {lm.prepend_bos}; "
-      f"{counts['total'] / 1e6:.1f}M parameters")
-pd.Series(shares, name="share of parameters").to_frame().style.format("{:.1%}")
+print(f"{model_name}: {study.n_layers} layers, d_model {model.cfg.d_model}, chat template: {study.lm.chat}")
+study.parameter_shares().style.format("{:.1%}")
 
 # %% [markdown]
 # ## Zero-shot prompting
@@ -135,16 +96,8 @@ pd.Series(shares, name="share of parameters").to_frame().style.format("{:.1%}")
 # ("N/A", "", "[MASK]").
 
 # %%
-print(B.build_prompts(lm, [texts[0]])[0])
-start = time.perf_counter()
-zero = B.prompting_logodds(lm, texts, batch_size=batch_size)
-timings["zero_shot_sentences"] = time.perf_counter() - start
-start = time.perf_counter()
-zero_e4 = B.prompting_logodds(lm, e4_texts, batch_size=batch_size)
-timings["zero_shot_E4"] = time.perf_counter() - start
-print(f"content-free offset {zero['offset']:+.2f}; answers 'positive' for "
-      f"{B.predict_labels(zero['raw']).mean():.0%} of sentences uncalibrated, "
-      f"{B.predict_labels(zero['calibrated']).mean():.0%} calibrated")
+print(build_prompts(study.lm, [study.texts[0]])[0])
+study.zero_shot()
 
 # %% [markdown]
 # ## Few-shot prompting
@@ -154,15 +107,9 @@ print(f"content-free offset {zero['offset']:+.2f}; answers 'positive' for "
 # training prompts. Each fold's prompt gets its own calibration offset.
 
 # %%
-start = time.perf_counter()
-few = B.few_shot_by_fold(lm, texts, y, folds, k_shot, seed=seed, batch_size=batch_size)
-timings["few_shot_sentences"] = time.perf_counter() - start
-start = time.perf_counter()
-e4_examples = B.draw_examples(train_rows["prompt"], train_rows["y"], k_shot, seed=seed)
-few_e4 = B.prompting_logodds(lm, e4_texts, examples=e4_examples, batch_size=batch_size)
-timings["few_shot_E4"] = time.perf_counter() - start
-print(B.build_prompts(lm, [texts[0]], few["examples"][0])[0])
-print("calibration offsets per fold:", {f: round(o, 2) for f, o in few["offsets"].items()})
+offsets = study.few_shot()
+print(build_prompts(study.lm, [study.texts[0]], study.few["examples"][0])[0])
+print("calibration offsets per fold:", offsets)
 
 # %% [markdown]
 # Each point is one sentence: its log-odds for "positive" under each prompt, coloured by
@@ -170,11 +117,9 @@ print("calibration offsets per fold:", {f: round(o, 2) for f, o in few["offsets"
 # of zero; calibration shifts the threshold but cannot separate overlapping clouds.
 
 # %%
-variants = {"zero_shot": zero["raw"], "zero_shot_calibrated": zero["calibrated"],
-            "few_shot": few["raw"], "few_shot_calibrated": few["calibrated"]}
-fig = B.logodds_figure(variants, y, texts)
+fig = plots.logodds_figure(study.logodds_variants(), study.y, study.texts)
 save_figure(fig, out, "prompt_logodds")
-fig
+fig.show()
 
 # %% [markdown]
 # ## Does free generation give a parseable answer?
@@ -185,17 +130,9 @@ fig
 # few-shot examples from the other folds). Unparsed answers are listed first.
 
 # %%
-start = time.perf_counter()
-gen_rows = B.stratified_sample(sentences[folds == 0], n_generate, ["label", "hard"], seed)
-gen_texts, gen_y = gen_rows["text"].tolist(), gen_rows["y"].to_numpy()
-answers = {"zero_shot": B.generate_answers(lm, B.build_prompts(lm, gen_texts), batch_size=batch_size),
-           "few_shot": B.generate_answers(lm, B.build_prompts(lm, gen_texts, few["examples"][0]), batch_size=batch_size)}
-timings["generation"] = time.perf_counter() - start
-parse = {name: B.parse_rate(a, gen_y) for name, a in answers.items()}
-display(pd.DataFrame(parse).T)
-shown = pd.DataFrame({"text": gen_texts, "label": np.asarray(B.LABELS)[gen_y], **answers})
-shown["parsed"] = [B.parse_label(a) is not None for a in answers["zero_shot"]]
-shown.sort_values("parsed", kind="stable").head(8)
+parse, shown = study.generation()
+display(parse)
+shown
 
 # %% [markdown]
 # ## Probe transfer: trained on templated prompts, tested on sentences
@@ -209,21 +146,10 @@ shown.sort_values("parsed", kind="stable").head(8)
 # sentences for information; they play no part in the choice.
 
 # %%
-specs = [(h, p) for h in hooks for p in poolings]  # features are keyed (hook, pooling)
-start = time.perf_counter()
-F_train = collect_many(model, train_rows["prompt"].tolist(), specs)
-F_e4 = collect_many(model, e4_texts, specs)
-F_sent = collect_many(model, texts, specs)
-timings["collect_all_layers"] = time.perf_counter() - start
-layers = list(range(n_layers))
-fit, validate = B.transfer_validation_masks(train_rows, seed)
-(chosen_hook, chosen_pooling), chosen_layer, selection = B.select_transfer_config(
-    F_train, train_rows["y"], fit, validate, layers, report={"sentence_accuracy": (F_sent, y)})
-chosen = ((transfer_hook or chosen_hook, transfer_pooling or chosen_pooling),
-          chosen_layer if transfer_layer is None else int(transfer_layer))
-fig = B.transfer_figure(selection, chosen, model_name)
+study.transfer_selection()
+fig = plots.transfer_figure(study.selection, study.chosen, model_name)
 save_figure(fig, out, "transfer_layer_choice")
-fig
+fig.show()
 
 # %% [markdown]
 # The transfer probe itself: a logistic probe on all templated training prompts at the
@@ -233,15 +159,7 @@ fig
 # by several points, and it is still chosen without looking at the sentences.
 
 # %%
-(hook, pooling), layer = chosen
-probe_transfer, C_scores = B.fit_transfer_probe(F_train, train_rows["y"], fit, validate, (hook, pooling), layer,
-                                                model_name=model_name, seed=seed)
-C = probe_transfer.metrics["C"]
-transfer_decision = probe_transfer.decision_function(F_sent[(hook, pooling)][:, layer])
-transfer_pred = (transfer_decision > 0).astype(int)
-transfer_pred_e4 = probe_transfer.predict(F_e4[(hook, pooling)][:, layer])
-print(f"transfer probe: {hook}, {pooling} pooling, layer {layer}, C={C} (validation {C_scores}); sentences "
-      f"{(transfer_pred == y).mean():.3f}, E4 {(transfer_pred_e4 == y_e4).mean():.3f}")
+study.transfer_probe()
 
 # %% [markdown]
 # What the same choice gives when it may use one hook only (for information: each row is
@@ -250,17 +168,7 @@ print(f"transfer probe: {hook}, {pooling} pooling, layer {layer}, C={C} (validat
 # vectors were added.
 
 # %%
-transfer_by_hook = {}
-for only_hook in hooks:
-    (_, only_pooling), only_layer = B.best_transfer_config(selection, only_hook)
-    only_probe, _ = B.fit_transfer_probe(F_train, train_rows["y"], fit, validate, (only_hook, only_pooling), only_layer,
-                                         model_name=model_name, seed=seed)
-    transfer_by_hook[only_hook] = {
-        "pooling": only_pooling, "layer": only_layer, "C": only_probe.metrics["C"],
-        "validation_accuracy": float(selection.set_index(["hook", "pooling", "layer"]).loc[
-            (only_hook, only_pooling, only_layer), "validation_accuracy"]),
-        "sentence_accuracy": float((only_probe.predict(F_sent[(only_hook, only_pooling)][:, only_layer]) == y).mean())}
-pd.DataFrame(transfer_by_hook).T
+study.transfer_by_hook()
 
 # %% [markdown]
 # ## Probe in domain: trained on sentences, nested cross-validation
@@ -271,16 +179,9 @@ pd.DataFrame(transfer_by_hook).T
 # sentences.
 
 # %%
-start = time.perf_counter()
-cv = B.in_domain_probe_cv(F_sent, y, folds, layers, seed=seed, model_name=model_name)
-(dep_hook, dep_pooling), dep_layer, dep_score = B.choose_layer_pooling(F_sent, y, layers, seed=seed)
-probe_in_domain = train_probe(F_sent[(dep_hook, dep_pooling)][:, dep_layer], y, axis="valence", hook=dep_hook,
-                              pooling=dep_pooling, layer=dep_layer, model_name=model_name, seed=seed)
-in_domain_pred_e4 = probe_in_domain.predict(F_e4[(dep_hook, dep_pooling)][:, dep_layer])
-timings["in_domain_cv"] = time.perf_counter() - start
-display(pd.DataFrame(cv["choices"]))
-print(f"in-domain (out-of-fold) accuracy {(cv['pred'] == y).mean():.3f}; deployed probe: {dep_hook}, {dep_pooling} pooling, "
-      f"layer {dep_layer} (inner CV {dep_score:.3f}); on E4 {(in_domain_pred_e4 == y_e4).mean():.3f}")
+display(study.in_domain())
+print(f"in-domain (out-of-fold) accuracy {(study.cv['pred'] == study.y).mean():.3f}; deployed probe: "
+      f"{study.probe_in_domain.hook}, {study.probe_in_domain.pooling}, layer {study.probe_in_domain.layer}")
 
 # %% [markdown]
 # ## The probe as a classifier: `classify` runs half a model
@@ -289,11 +190,7 @@ print(f"in-domain (out-of-fold) accuracy {(cv['pred'] == y).mean():.3f}; deploye
 # Its labels must equal the read-out computed above from the all-layer activations.
 
 # %%
-check = texts[: min(len(texts), 40)]
-labels = classify(model, probe_transfer, check, cache=False)
-expected = np.where(transfer_decision[: len(check)] > 0, "positive", "negative")
-assert (labels == expected).all(), "classify disagrees with the probe read-out"
-print(f"classify == read-out on {len(check)} sentences; e.g. {check[0]!r} -> {labels[0]}")
+print(f"classify == read-out on {study.check_classify()} sentences")
 
 # %% [markdown]
 # ## Memory and time, each method in a fresh process
@@ -309,20 +206,7 @@ print(f"classify == read-out on {len(check)} sentences; e.g. {check[0]!r} -> {la
 # the numbers computed above.
 
 # %%
-measure_texts = B.stratified_sample(sentences, n_measure, ["label", "hard"], seed)
-index = measure_texts.index.to_numpy()
-run = lambda method, **kw: M.measure(method, model_name, measure_texts["text"].tolist(), threads=measure_threads,
-                                     batch_size=batch_size, **kw)
-start = time.perf_counter()
-measured = {"zero_shot": run("prompt"), "few_shot": run("prompt", examples=few["examples"][0]),
-            "probe_transfer": run("probe", probe=probe_transfer), "probe_in_domain": run("probe", probe=probe_in_domain)}
-timings["measurement_processes"] = time.perf_counter() - start
-measured["zero_shot_calibrated"], measured["few_shot_calibrated"] = measured["zero_shot"], measured["few_shot"]
-agree = {"zero_shot": np.abs(np.array(measured["zero_shot"]["raw"]) - zero["raw"][index]).max(),
-         "probe_transfer": np.abs(np.array(measured["probe_transfer"]["decision"]) - transfer_decision[index]).max()}
-assert max(agree.values()) < 1e-3, agree
-keys = ["param_bytes", "rss_after_imports_mb", "rss_after_load_mb", "peak_rss_mb", "load_seconds", "seconds_per_100"]
-pd.DataFrame({name: {k: measured[name][k] for k in keys} for name in B.METHODS}).T
+study.measure()
 
 # %% [markdown]
 # ## Side by side
@@ -333,21 +217,13 @@ pd.DataFrame({name: {k: measured[name][k] for k in keys} for name in B.METHODS})
 # favours prompting).
 
 # %%
-preds = {"zero_shot": (zero, zero_e4, "raw"), "zero_shot_calibrated": (zero, zero_e4, "calibrated"),
-         "few_shot": (few, few_e4, "raw"), "few_shot_calibrated": (few, few_e4, "calibrated")}
-methods = {name: B.method_result(B.predict_labels(s[kind]), y, hard, B.predict_labels(e[kind]), y_e4, measured[name],
-                                 seed, calibrated=kind == "calibrated") for name, (s, e, kind) in preds.items()}
-methods["probe_transfer"] = B.method_result(transfer_pred, y, hard, transfer_pred_e4, y_e4, measured["probe_transfer"], seed)
-methods["probe_in_domain"] = B.method_result(cv["pred"], y, hard, in_domain_pred_e4, y_e4, measured["probe_in_domain"], seed)
-best = B.best_prompting(methods)
-gap = {p: 100 * (methods[p]["accuracy"] - methods[best]["accuracy"]) for p in B.PROBES}
-display(B.comparison_table(methods).style.format("{:.3f}", na_rep="-").format(
+table = study.compare()
+display(table.style.format("{:.3f}", na_rep="-").format(
     {"param_MB": "{:.0f}", "peak_rss_mb": "{:.0f}", "seconds_per_100": "{:.1f}"}))
-print(f"best prompting: {best}; probe minus best prompting: in-domain {gap['probe_in_domain']:+.1f} points, "
-      f"transfer {gap['probe_transfer']:+.1f} points")
-fig = B.comparison_figure(methods, model_name)
+print(f"best prompting: {study.best}; probe minus best prompting (points): {study.gap}")
+fig = plots.comparison_figure(study.methods, model_name)
 save_figure(fig, out, "probe_vs_prompting")
-fig
+fig.show()
 
 # %% [markdown]
 # ## Why the memory saving is what it is
@@ -358,17 +234,7 @@ fig
 # because the Python/torch runtime is paid by both.
 
 # %%
-probe_layer = probe_transfer.layer
-predicted = 1 - (counts["embedding"] + (probe_layer + 1) * counts["per_layer"]) / counts["total"]
-saving_params = 1 - methods["probe_transfer"]["param_bytes"] / methods["zero_shot"]["param_bytes"]
-saving_in_domain = 1 - methods["probe_in_domain"]["param_bytes"] / methods["zero_shot"]["param_bytes"]
-saving_rss = 1 - methods["probe_transfer"]["peak_rss_mb"] / methods["zero_shot"]["peak_rss_mb"]
-runtime = measured["zero_shot"]["rss_after_imports_mb"]
-saving_rss_net = 1 - (methods["probe_transfer"]["peak_rss_mb"] - runtime) / (methods["zero_shot"]["peak_rss_mb"] - runtime)
-print(f"probe at layer {probe_layer} of {n_layers}: embedding share {shares['embedding']:.1%}; predicted saving "
-      f"{predicted:.1%}, measured in parameter bytes {saving_params:.1%}, in peak RSS {saving_rss:.1%} "
-      f"({saving_rss_net:.1%} net of the {runtime:.0f} MB runtime); in-domain probe (layer "
-      f"{probe_in_domain.layer}): {saving_in_domain:.1%} in parameter bytes")
+study.memory_saving()
 
 # %% [markdown]
 # ## How the saving grows with depth and width
@@ -383,13 +249,13 @@ print(f"probe at layer {probe_layer} of {n_layers}: embedding share {shares['emb
 # same depth. The star is this run's measurement.
 
 # %%
-scaling = M.scaling_table()
+scaling = scaling_table()
 display(pd.DataFrame(scaling).set_index("model")[["n_layers", "d_model", "vocab", "tied", "params_total",
-                                                  "embedding_share", "saving_at_25", "saving_at_50", "saving_at_75",
-                                                  "depth_for_57"]])
-fig = B.scaling_figure(scaling, {"model": model_name, "params_total": counts["total"], "saving": saving_params})
+                                                  "embedding_share", "saving_at_25", "saving_at_50", "depth_for_57"]])
+fig = plots.scaling_figure(scaling, {"model": model_name, "params_total": study.counts["total"],
+                                     "saving": study.saving["params"]})
 save_figure(fig, out, "memory_scaling")
-fig
+fig.show()
 
 # %% [markdown]
 # ## Goals, and is prompting better than chance at all?
@@ -399,15 +265,7 @@ fig
 # chance only when its whole 95% interval lies above 0.5.
 
 # %%
-above_chance = {name: methods[name]["ci_low"] > 0.5 for name in B.PROMPTING}
-for name, ok in above_chance.items():
-    print(f"{name}: accuracy {methods[name]['accuracy']:.3f} [{methods[name]['ci_low']:.3f}, "
-          f"{methods[name]['ci_high']:.3f}] -> {'better than chance' if ok else 'NOT better than chance'}")
-goals = {"probe_transfer_accuracy >= 0.85": methods["probe_transfer"]["accuracy"] >= 0.85,
-         "probe_in_domain_accuracy >= 0.90": methods["probe_in_domain"]["accuracy"] >= 0.90,
-         "probe_transfer >= best prompting + 14 points": gap["probe_transfer"] >= 14,
-         "probe_in_domain >= best prompting + 14 points": gap["probe_in_domain"] >= 14}
-pd.Series(goals, name="met").to_frame()
+study.goals()
 
 # %% [markdown]
 # ## Save the results
@@ -415,41 +273,8 @@ pd.Series(goals, name="met").to_frame()
 # Everything above goes to `results.json` (keys documented below), beside the figures.
 
 # %%
-reference = {}
-probes_file = pathlib.Path(probes_path) if probes_path else out.parent / "03_layer_probing" / "probes.npz"
-if probes_file.exists():
-    from helpers.probes import load as load_probes
-    ref = load_probes(probes_file)["valence"]
-    if ref.pooling in ("last", "mean"):
-        reference["notebook03_valence"] = {"layer": ref.layer, "hook": ref.hook, "pooling": ref.pooling,
-                                           "accuracy": float(((readout(model, ref, texts) > 0) == y).mean())}
-    else:
-        reference["notebook03_valence"] = {"layer": ref.layer, "pooling": ref.pooling, "accuracy": None,
-                                           "note": "word pooling needs an emotion word; not applicable to sentences"}
-results = {
-    "model": model_name, "methods": methods, "best_prompting": best,
-    "probe_minus_best_prompting": gap["probe_in_domain"], "probe_transfer_minus_best_prompting": gap["probe_transfer"],
-    "memory_saving_fraction": saving_params, "memory_saving_fraction_predicted": predicted,
-    "memory_saving_fraction_rss": saving_rss, "memory_saving_fraction_rss_net": saving_rss_net,
-    "memory_saving_fraction_in_domain": saving_in_domain,
-    "parse_rate": parse, "scaling_table": scaling,
-    "parameter_counts": {**counts, "embedding_share": shares["embedding"]},
-    "transfer_probe": {"layer": layer, "hook": hook, "pooling": pooling, "C": C, "C_validation": C_scores,
-                       "chosen_by": "templated validation" if transfer_layer is None and transfer_pooling is None
-                       and transfer_hook is None else "parameters",
-                       "by_hook": transfer_by_hook,
-                       "validation": selection.to_dict(orient="records")},
-    "in_domain_probe": {"folds": cv["choices"], "deployed": {"layer": dep_layer, "hook": dep_hook, "pooling": dep_pooling,
-                                                            "inner_cv_accuracy": dep_score}},
-    "calibration_offsets": {"zero_shot": zero["offset"], "few_shot": few["offsets"], "zero_shot_E4": zero_e4["offset"],
-                            "few_shot_E4": few_e4["offset"]},
-    "few_shot_examples": few["examples"], "reference_probes": reference, "goals": goals,
-    "prompting_above_chance": above_chance,
-    "n_sentences": len(sentences), "n_hard": int(hard.sum()), "n_E4": len(e4_rows), "n_templated_train": len(train_rows),
-    "n_measure": len(measure_texts), "k_shot": k_shot, "n_folds": n_folds, "seed": seed, "quick": quick,
-    "torch_threads": threads, "measure_threads": measure_threads, "timings": timings,
-    "seconds_total": time.time() - started,
-}
+reference = study.reference_probe(out.parent / "03_layer_probing" / "probes.npz")
+results = study.results(scaling, reference)
 save_results(out, results)
 print(f"wrote {out / 'results.json'} after {results['seconds_total']:.0f} s")
 
@@ -488,5 +313,5 @@ print(f"wrote {out / 'results.json'} after {results['seconds_total']:.0f} s")
 # - `calibration_offsets`, `few_shot_examples` (per fold), `reference_probes` (notebook 03's valence probe on
 #   the sentences, when its file exists), `goals`, `prompting_above_chance` (per prompting variant: its 95%
 #   interval lies above 0.5), sizes (`n_sentences`, `n_hard`, `n_E4`,
-#   `n_templated_train`, `n_measure`, `k_shot`, `n_folds`), `seed`, `quick`, `torch_threads`,
+#   `n_templated_train`, `n_measure`, `k_shot`, `n_folds`), `seed`, `settings`,
 #   `measure_threads`, `timings` (seconds of the main steps), `seconds_total`.

@@ -6,8 +6,6 @@ from pathlib import Path
 
 import pytest
 
-# the notebook tests' shared checks (tests/notebook_support.py) report failures as test modules do
-pytest.register_assert_rewrite("notebook_support")
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT_ROOT = ROOT / "tests" / "output"

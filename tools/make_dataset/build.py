@@ -27,9 +27,10 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 DATA = ROOT / "data"
-sys.path.insert(0, str(HERE))
-
-import words  # noqa: E402
+# words.py sits beside this script; load it by path (tools/ is not a package)
+_spec = importlib.util.spec_from_file_location("words", HERE / "words.py")
+words = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(words)
 
 FRAMES = ("felt", "was", "seemed", "made_feel", "reported", "diary", "dialogue", "message", "became")
 TENSES = ("present", "past", "perfect", "progressive", "future")
