@@ -9,7 +9,6 @@ SPLIT_DASH = {"E1": "solid", "E2": "dash", "E3": "dot"}
 def replication_curves_figure(curves: pd.DataFrame, table: pd.DataFrame, *, title: str):
     """Test accuracy by layer, one panel per axis, one line per (hook, pooling) x split; the
     published GPT-2 figures as horizontal marks; the validation-chosen layer as a marker."""
-    import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
     axes = list(dict.fromkeys(curves["axis"]))
