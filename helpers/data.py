@@ -424,4 +424,4 @@ def describe_splits(df: pd.DataFrame, parts: dict[str, np.ndarray]) -> pd.DataFr
 
 
 # Outside data (human ratings of words, the Emo_LLM study's prompts) lives in helpers.external_data.
-from .external_data import human_ratings, norms_path  # noqa: E402,F401
+from .external_data import human_ratings, load_emo_llm, norms_path  # noqa: E402,F401

@@ -160,6 +160,28 @@ class Steering(Settings):
                "full": {"n_prompts": 34, "sweep_prompts": 24, "sampling_seeds": (0, 1, 2, 3), "max_new_tokens": 48}}
 
 
+# ------------------------------------------------------------------ 07 Emo_LLM replication
+@dataclass(frozen=True)
+class Replication(Settings):
+    """notebooks/07_emo_llm_replication: the original study on its own data, and probes across datasets."""
+
+    specs: tuple[tuple[str, str], ...] = (("attn_v", "last"), ("resid_post", "last"), ("attn_v", "mean"))  # first: their protocol
+    layer_step: int = 1                  # every layer_step-th layer (1: all)
+    n_templates: int | None = 64         # their templates kept (whole affirmative/negated pairs); None: all 254
+    n_adjectives: int | None = None      # their adjectives per axis (label shares kept); None: all
+    ours_templates: int = 80             # our valence prompts for the transfer: templates x adjectives
+    ours_adjectives: int = 40
+    test_fraction: float = 0.25          # held out by each of E1-E3 (and carved again from train for validation)
+    C: float = 1.0                       # their logistic regression: sklearn's default C
+    max_train: int | None = 3000         # training rows per fit (random subset); None: all
+    batch_size: int = 32
+    torch_threads: int | None = None
+
+    PRESETS = {"quick": {"layer_step": 10, "n_templates": 8, "n_adjectives": 24, "ours_templates": 12,
+                         "ours_adjectives": 12, "max_train": 1000},
+               "full": {"n_templates": None, "max_train": None}}
+
+
 # Each numbered notebook's settings class (the runner and the tests read presets from here).
 NOTEBOOK_SETTINGS: dict[str, type[Settings]] = {
     "01_dataset": Dataset,
@@ -167,4 +189,5 @@ NOTEBOOK_SETTINGS: dict[str, type[Settings]] = {
     "03_layer_probing": Probing,
     "04_probe_vs_prompting": Comparison,
     "05_steering": Steering,
+    "07_emo_llm_replication": Replication,
 }

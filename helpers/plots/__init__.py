@@ -14,6 +14,7 @@ from .comparison import comparison_figure, logodds_figure, scaling_figure, trans
 from .emergence import emergence_figure, geometry_figure, layer_slider_figure, scale_coords
 from .probing import (cosine_figure, heatmap_figure, layer_curves_figure, plane_figure, vader_readout_figure,
                       word_accuracy_figure)
+from .replication import replication_curves_figure, transfer_across_figure
 from .steering import ablation_figure, dose_figure, family_figure, fluency_figure
 from .sweep import sweep_accuracy_figure, sweep_emergence_figure
 
@@ -23,6 +24,6 @@ __all__ = ["COLORS", "band", "html_escape", "points",
            "comparison_figure", "logodds_figure", "scaling_figure", "transfer_figure",
            "emergence_figure", "geometry_figure", "layer_slider_figure", "scale_coords",
            "cosine_figure", "heatmap_figure", "layer_curves_figure", "plane_figure", "vader_readout_figure",
-           "word_accuracy_figure",
+           "word_accuracy_figure", "replication_curves_figure", "transfer_across_figure",
            "ablation_figure", "dose_figure", "family_figure", "fluency_figure",
            "sweep_accuracy_figure", "sweep_emergence_figure"]
