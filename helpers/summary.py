@@ -139,12 +139,27 @@ def _steering_rows(summary: dict) -> list[str]:
             f"({steering.get('kind')}) | {fmt(steering.get('spearman_rho'))} |"]
 
 
+def _replication_entry(results: dict) -> dict:
+    return {"emo_llm_replication": results.get("emo_llm_replication")}
+
+
+def _replication_rows(summary: dict) -> list[str]:
+    got = summary.get("emo_llm_replication") or {}
+    rows = [f"| Emo_LLM data, their protocol (attn_v, last): {axis} {split} | {fmt(acc)} |"
+            for axis in AXES for split, acc in (got.get(axis) or {}).items()]
+    for way in ("transfer_ours_to_theirs", "transfer_theirs_to_ours"):
+        for rows_kind, acc in (got.get(way) or {}).items():
+            rows.append(f"| {way.replace('_', ' ')} ({rows_kind} rows) | {fmt(acc)} |")
+    return rows
+
+
 SECTIONS: list[Section] = [
     Section("01_dataset", _dataset_entry, lambda summary: [], results_file="summary.json"),
     Section("02_pca_emergence", _emergence_entry, _emergence_rows),
     Section("03_layer_probing", _probing_entry, _probing_rows),
     Section("04_probe_vs_prompting", _comparison_entry, _comparison_rows),
     Section("05_steering", _steering_entry, _steering_rows),
+    Section("07_emo_llm_replication", _replication_entry, _replication_rows),
 ]
 
 
