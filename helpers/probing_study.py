@@ -185,6 +185,32 @@ class ProbingStudy:
         self.diagnosis[axis]["words"] = words
         return words
 
+    # ---------------------------------------------------------------- human ratings
+    def human_readouts(self) -> pd.DataFrame:
+        """Ridge read-outs of human valence and arousal (Warriner et al. 2013) at every layer,
+        from each word's activations averaged over ``readouts.FRAMES``; layer and ridge strength
+        chosen by CV on the training words, scored once on held-out words."""
+        from . import readouts as R
+
+        s, self.readouts = self.settings, {}
+        if not s.readout_words:
+            return pd.DataFrame()
+        words = R.rated_vocabulary(s.readout_words, seed=s.seed)
+        train, test = R.word_split(len(words), n_test=s.readout_test_words, seed=s.seed)
+        X = R.frame_activations(self.model, words["word"], layers=self.layers)
+        for axis in AXES:
+            self.readouts[axis] = R.ridge_readout(X, words[axis].to_numpy(), train, test, seed=s.seed).as_json(self.layers)
+        return pd.DataFrame({axis: {k: v for k, v in r.items() if k != "heldout_by_layer"}
+                             for axis, r in self.readouts.items()}).T
+
+    def human_ratings_summary(self) -> dict:
+        r = getattr(self, "readouts", {})
+        return {"valence_heldout_spearman": r.get("valence", {}).get("heldout_spearman"),
+                "arousal_heldout_spearman": r.get("arousal", {}).get("heldout_spearman"),
+                "n_heldout_words": r.get("valence", {}).get("n_test"), "frames": "helpers.readouts.FRAMES",
+                "detail": r, "goals": {"valence >= 0.80": r.get("valence", {}).get("heldout_spearman", 0) >= 0.80,
+                                       "arousal >= 0.65": r.get("arousal", {}).get("heldout_spearman", 0) >= 0.65}}
+
     # ---------------------------------------------------------------- results
     def save(self, out) -> dict:
         """probes.npz (checked by reloading), accuracy_table.csv and results.json's dict."""
@@ -217,6 +243,7 @@ class ProbingStudy:
             "fit_ceiling": {axis: v["ceiling"] for axis, v in d.items()},
             "word_accuracy": {axis: v["words"].to_dict(orient="records") for axis, v in d.items() if "words" in v},
             "wide_heldout": {axis: t.to_dict(orient="records") for axis, t in self.wide.items()},
+            "human_ratings": self.human_ratings_summary(),
             "table": self.table.to_dict(orient="records"),
             "seconds": {**{f"sweep_{a}": v for a, v in self.seconds.items()}, "total": time.time() - self.started},
         }

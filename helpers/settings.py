@@ -88,10 +88,13 @@ class Probing(Settings):
     criterion: str = "validation"        # how the saved configuration is chosen: validation | mean_heldout
     vader_templates: int = 4             # templates per unseen adjective for the VADER correlation
     wide_patterns: int = 24              # template patterns per wide held-out split (0: skip)
+    readout_words: int = 3000            # rated words (Warriner norms) for the continuous read-outs (0: skip)
+    readout_test_words: int = 1000       # of which held out, never trained on
     seed: int = 0                        # split and sampling seed
     torch_threads: int | None = None
 
-    PRESETS = {"quick": {"layer_step": 6, "n_templates": 16, "n_adjectives": 20, "wide_patterns": 1},
+    PRESETS = {"quick": {"layer_step": 6, "n_templates": 16, "n_adjectives": 20, "wide_patterns": 1,
+                         "readout_words": 300, "readout_test_words": 100},
                "full": {"n_templates": 160, "n_adjectives": 80, "wide_patterns": 48}}
 
 

@@ -86,6 +86,9 @@ def _probing_entry(results: dict) -> dict:
             probe["accuracy_affirmative_only"] = best.get("accuracy_affirmative_only")
         entry[f"{axis}_probe"] = probe
     entry["vader_spearman"] = results.get("vader_spearman")
+    human = results.get("human_ratings") or {}
+    entry["human_ratings"] = {k: human.get(k) for k in ("valence_heldout_spearman", "arousal_heldout_spearman",
+                                                         "n_heldout_words")}
     return entry
 
 
@@ -103,6 +106,10 @@ def _probing_rows(summary: dict) -> list[str]:
         for split, acc in (probe.get("accuracy_affirmative_only") or {}).items():
             rows.append(f"| {axis} probe accuracy {split}, affirmative templates only | {fmt(acc)} |")
     rows.append(f"| probe readout vs VADER (Spearman) | {fmt(summary.get('vader_spearman'))} |")
+    human = summary.get("human_ratings") or {}
+    for axis in AXES:
+        rows.append(f"| ridge read-out of human {axis} (Warriner), held-out Spearman "
+                    f"({fmt(human.get('n_heldout_words'))} words) | {fmt(human.get(f'{axis}_heldout_spearman'))} |")
     return rows
 
 

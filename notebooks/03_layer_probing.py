@@ -251,6 +251,20 @@ for axis in ("valence", "arousal"):
 study.diagnosis["valence"]["words"].head(10).round(3)
 
 # %% [markdown]
+# ## Continuous read-outs of human ratings
+#
+# Binary labels are our own judgement; the Warriner et al. (2013) norms give mean human valence
+# and arousal (1-9, about 20 raters per word) for 13,915 lemmas. Here a ridge regression reads
+# each rating from a word's activations, averaged over a few frames (`helpers.readouts.FRAMES`:
+# `The word "{}"`, `Bob feels {}, so Bob`, `It was {}. It`), at every layer. The words are split
+# once: the layer and ridge strength are chosen by cross-validation on the training words, and
+# the held-out words (never trained on) are scored once: Spearman with a bootstrap interval.
+# Goals: >= 0.80 for valence and >= 0.65 for arousal on SmolLM2.
+
+# %%
+study.human_readouts()
+
+# %% [markdown]
 # ## Save the probes and the numbers
 #
 # `probes.npz` holds, for both axes, the three kinds (logreg, mean_diff, pc1) at the axis's

@@ -63,3 +63,7 @@ def test_notebook_runs_quick(notebook_runner, tmp_path):
     for name in ("heatmap_valence_resid_post", "heatmap_arousal_attn_v", "cosines", "valence_arousal_plane", "vader",
                  "words_valence", "words_arousal"):
         assert (tmp_path / f"{name}.html").exists(), name
+    human = results["human_ratings"]  # ridge read-outs of the Warriner norms on held-out words
+    assert human["n_heldout_words"] == 100 and 0 < human["valence_heldout_spearman"] <= 1
+    assert set(human["detail"]) == {"valence", "arousal"}
+    assert human["detail"]["valence"]["layer"] in results["layers"]
