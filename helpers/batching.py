@@ -79,8 +79,10 @@ def shared_prefix_lengths(ids_list: Sequence[Sequence[int]]) -> list[int]:
 
     ``ids_list`` is sorted lexicographically, so a sequence's longest prefix shared with any
     other is the one it shares with a neighbour. Every sequence keeps at least one token of
-    its own (its last token is computed, not cached); prefixes used by one sequence only, or
-    shorter than ``MIN_SHARED_PREFIX``, are not shared (0).
+    its own (its last token is computed, not cached). A prefix is shared when more than one
+    sequence reads the slots of its longest extension (``covering_prefixes``: a prompt and the
+    same prompt followed by a filler share the filler's pass); a prefix that would serve one
+    sequence only, or is shorter than ``MIN_SHARED_PREFIX``, is not shared (0).
     """
     n = len(ids_list)
     lengths = []
@@ -89,13 +91,36 @@ def shared_prefix_lengths(ids_list: Sequence[Sequence[int]]) -> list[int]:
                      common_prefix_length([ids, ids_list[i + 1]]) if i + 1 < n else 0)
         shared = min(shared, len(ids) - 1)
         lengths.append(shared if shared >= MIN_SHARED_PREFIX else 0)
-    users = Counter(tuple(ids[:length]) for ids, length in zip(ids_list, lengths) if length)
-    return [length if length and users[tuple(ids[:length])] > 1 else 0 for ids, length in zip(ids_list, lengths)]
+    candidates = [tuple(ids[:length]) for ids, length in zip(ids_list, lengths)]
+    cover = covering_prefixes([p for p in candidates if p])
+    users = Counter(cover[p] for p in candidates if p)
+    return [len(p) if p and users[cover[p]] > 1 else 0 for p in candidates]
 
 
 def distinct_prefixes(ids_list: Sequence[Sequence[int]], prefix_len: Sequence[int]) -> list[tuple[int, ...]]:
     """The distinct non-empty shared prefixes, shortest first (the bank's row order)."""
     return sorted({tuple(ids[:k]) for ids, k in zip(ids_list, prefix_len) if k}, key=lambda p: (len(p), p))
+
+
+def covering_prefixes(prefixes: Sequence[tuple[int, ...]]) -> dict[tuple[int, ...], tuple[int, ...]]:
+    """Each prefix -> the longest prefix of the set that starts with it (itself if none does).
+
+    Under causal attention a prefix's keys/values are the first slots of any longer sequence
+    that starts with it, so only the maximal prefixes need to run: a prompt followed by fillers
+    of 4, 8, ..., 256 tokens costs one pass over the longest, not the sum of all of them.
+    """
+    ordered = sorted(set(prefixes))  # lexicographic: whatever extends p comes right after p
+    cover: dict[tuple[int, ...], tuple[int, ...]] = {}
+    for i in range(len(ordered) - 1, -1, -1):
+        p = ordered[i]
+        nxt = ordered[i + 1] if i + 1 < len(ordered) else None
+        cover[p] = cover[nxt] if nxt is not None and nxt[:len(p)] == p else p
+    return cover
+
+
+def maximal_prefixes(prefixes: Sequence[tuple[int, ...]]) -> list[tuple[int, ...]]:
+    """The prefixes that pass A actually runs (no other prefix extends them), shortest first."""
+    return sorted(set(covering_prefixes(prefixes).values()), key=lambda p: (len(p), p))
 
 
 # ------------------------------------------------------------------ pass A: the prefixes, once
@@ -127,21 +152,24 @@ def new_cache(config):
 
 def prefix_bank(forward: Callable, prefixes: Sequence[tuple[int, ...]], *, n_layers: int, batch_size: int, pad: int,
                 device, config) -> dict:
-    """Run each prefix once, right-padded, ``batch_size`` prefixes per pass; keep their keys/values.
+    """Run each maximal prefix once, right-padded, ``batch_size`` per pass; keep their keys/values.
 
     ``forward(ids, mask, cache)`` runs the model on one padded batch, filling ``cache`` (a hook
     may raise ``StopForward`` once block ``n_layers - 1`` has run). Returns ``row`` (prefix ->
     row), ``empty`` (the row of zeros for sequences without a prefix) and ``kv``: per layer
-    ``< n_layers``, keys and values ``[n_prefixes + 1, heads, widest prefix, d_head]``.
+    ``< n_layers``, keys and values ``[n_maximal_prefixes + 1, heads, widest prefix, d_head]``; a
+    prefix that a longer one extends maps to that one's row (``covering_prefixes``).
     """
     import torch
 
     if not prefixes:
         return {"row": {}, "empty": 0, "kv": []}
-    width = len(prefixes[-1])
+    cover = covering_prefixes(prefixes)
+    run = maximal_prefixes(prefixes)  # a prefix of a longer one reads that one's first slots
+    width = len(run[-1])
     kv_parts: list = []
-    for start in range(0, len(prefixes), batch_size):
-        ids, mask = pad_rows(prefixes[start:start + batch_size], pad)
+    for start in range(0, len(run), batch_size):
+        ids, mask = pad_rows(run[start:start + batch_size], pad)
         cache = new_cache(config)
         with torch.inference_mode():
             try:
@@ -149,7 +177,8 @@ def prefix_bank(forward: Callable, prefixes: Sequence[tuple[int, ...]], *, n_lay
             except StopForward:
                 pass
         kv_parts.append([(widen(layer.keys, 2, width), widen(layer.values, 2, width)) for layer in cache.layers[:n_layers]])
-    return {"row": {prefix: row for row, prefix in enumerate(prefixes)}, "empty": len(prefixes),
+    row_of = {prefix: row for row, prefix in enumerate(run)}
+    return {"row": {prefix: row_of[cover[prefix]] for prefix in cover}, "empty": len(run),
             "kv": [(with_empty_row([part[layer][0] for part in kv_parts]),
                     with_empty_row([part[layer][1] for part in kv_parts])) for layer in range(n_layers)]}
 

@@ -20,7 +20,8 @@ from typing import Sequence
 
 import numpy as np
 
-from .batching import (StopForward, bank_rows, cache_for, distinct_prefixes, lexicographic_order, pad_id, prefix_bank,
+from .batching import (StopForward, bank_rows, cache_for, distinct_prefixes, lexicographic_order, maximal_prefixes,
+                       pad_id, prefix_bank,
                        rest_batch, shared_prefix_lengths, widen, with_empty_row)
 from .cache import ChunkStore, content_key
 from .models import model_info
@@ -251,7 +252,7 @@ def tokens_computed(model, prompts: Sequence[str]) -> tuple[int, int]:
         part = [encoded[i].ids for i in chunk]
         lengths = shared_prefix_lengths(part)
         computed += sum(len(ids) - k for ids, k in zip(part, lengths))
-        computed += sum(len(p) for p in distinct_prefixes(part, lengths))
+        computed += sum(len(p) for p in maximal_prefixes(distinct_prefixes(part, lengths)))
     return real, computed
 
 

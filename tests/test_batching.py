@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from helpers.batching import (common_prefix_length, distinct_prefixes, lexicographic_order, pad_rows, rest_batch,
-                              shared_prefix_lengths)
+from helpers.batching import (common_prefix_length, covering_prefixes, distinct_prefixes, lexicographic_order,
+                              maximal_prefixes, pad_rows, rest_batch, shared_prefix_lengths)
 
 
 def test_common_prefix_length():
@@ -31,12 +31,24 @@ def test_shared_prefix_plan():
     sorted_ids = [ids[i] for i in order]
     lengths = shared_prefix_lengths(sorted_ids)
     # the two [1,2,3,...] share [1,2,3]; [4,5] and [4,6] share [4]; [1,2,7]'s best prefix [1,2]
-    # would serve it alone, so it is not shared
-    assert lengths == [3, 3, 0, 1, 1]
-    assert distinct_prefixes(sorted_ids, lengths) == [(4,), (1, 2, 3)]
+    # is the start of [1,2,3], so it reads those slots for free
+    assert lengths == [3, 3, 2, 1, 1]
+    assert distinct_prefixes(sorted_ids, lengths) == [(4,), (1, 2), (1, 2, 3)]
+    assert maximal_prefixes(distinct_prefixes(sorted_ids, lengths)) == [(4,), (1, 2, 3)]
+    # a prefix that would serve one sequence only is not shared
+    assert shared_prefix_lengths([[1, 2, 7], [4, 5]]) == [0, 0]
     # a prefix nobody else uses is not shared; every sequence keeps its last token
     assert shared_prefix_lengths([[1, 2], [1, 2]]) == [1, 1]
     assert shared_prefix_lengths([[1, 2, 3]]) == [0]
+
+
+def test_nested_prefixes_run_only_the_longest():
+    prefixes = [(1,), (1, 2), (1, 2, 3, 4), (1, 5), (6, 7), (1, 2, 3)]
+    cover = covering_prefixes(prefixes)
+    assert cover[(1, 2)] == cover[(1, 2, 3)] == (1, 2, 3, 4)
+    assert cover[(1, 5)] == (1, 5) and cover[(6, 7)] == (6, 7)
+    assert cover[(1,)] in {(1, 2, 3, 4), (1, 5)} and cover[(1,)][:1] == (1,)
+    assert maximal_prefixes(prefixes) == [(1, 5), (6, 7), (1, 2, 3, 4)]
 
 
 def test_rest_batch_columns_and_positions():

@@ -118,6 +118,21 @@ def test_templated_prompts_share_their_prefixes(smol):
     assert collect_module.tokens_computed(smol, ["Bob is here"]) == (3, 3)
 
 
+NESTED = ["Bob is extremely happy." + " The train leaves from platform four." * n + tail
+          for n in (0, 1, 2, 4) for tail in ("", " Therefore Bob")]
+
+
+def test_nested_prefixes_cost_one_pass_over_the_longest(smol, tmp_cache):
+    """A prompt followed by ever longer fillers: the model runs the longest once, not every length."""
+    real, computed = collect_module.tokens_computed(smol, NESTED)
+    longest = max(len(e.ids) for e in collect_module.encode_many(smol, NESTED))
+    assert computed <= longest + 3 * len(NESTED) < 0.5 * real
+    shared = collect(smol, NESTED, layers=[0, 5, 29], cache=False, batch_size=3)
+    whole = collect(smol, NESTED, layers=[0, 5, 29], cache=False, share_prefixes=False)
+    scale = max(1.0, float(np.abs(whole).max()))
+    np.testing.assert_allclose(shared / scale, whole / scale, atol=2e-5)
+
+
 @pytest.mark.parametrize("model_name", ["smollm2-135m", "gemma3-270m"])
 def test_shared_prefixes_give_the_same_numbers_as_whole_prompts(smol, tmp_cache, model_name):
     """Every hook and pooling, with prefix batches and rest batches split by a small batch size,
