@@ -127,6 +127,8 @@ def execute(notebook: Path, run_dir: Path, parameters: dict[str, Any], force: bo
         params["output_dir"] = str(out_dir.resolve())
     if "probes_path" in declared:
         params["probes_path"] = str((run_dir / "03_layer_probing" / "probes.npz").resolve())
+    if "steering_results" in declared:
+        params["steering_results"] = str((run_dir / "05_steering" / "results.json").resolve())
     fingerprint = hashlib.sha256(json.dumps({
         "notebook": hashlib.sha256(notebook.read_bytes()).hexdigest(), "parameters": params,
         "code_and_data": _code_and_data_digest(), "upstream": _upstream_digest(run_dir, stem),

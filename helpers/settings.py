@@ -163,6 +163,43 @@ class Steering(Settings):
                "full": {"n_prompts": 34, "sweep_prompts": 24, "sampling_seeds": (0, 1, 2, 3), "max_new_tokens": 48}}
 
 
+# ------------------------------------------------------------------ 06 persistence
+@dataclass(frozen=True)
+class Persistence(Settings):
+    """notebooks/06_persistence: does the emotion last over distance, generation and a steering push?"""
+
+    ks: tuple[int, ...] = (0, 4, 8, 16, 32, 64, 128, 256)  # neutral filler tokens between statement and read-out
+    n_adjectives: int = 32               # per axis, half per class; a third held out (whole words)
+    n_templates: int = 6                 # statement templates (distinct patterns)
+    n_fillers: int = 2                   # different neutral fillers
+    layer_step: int = 1                  # every layer_step-th layer in the layer x k maps
+    test_fraction: float = 0.34          # adjectives held out
+    generation_prompts: int = 24         # held-out statements per axis the model continues
+    generation_seeds: tuple[int, ...] = (0, 1)
+    generation_tokens: int = 48
+    steering_layer: int | None = None    # None: notebook 05's chosen layer, else 0.8 of the depth
+    steering_kind: str | None = None     # None: notebook 05's chosen kind, else mean_diff
+    steering_alpha: float = 4.0          # +/- this many projection stds
+    steering_prompts: int = 12           # neutral prompts
+    steering_seeds: tuple[int, ...] = (0, 1)
+    steering_tokens: int = 32
+    control_alphas: tuple[float, ...] = (-4.0, -3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0, 4.0)
+    control_prompts: int = 24            # neutral prompts whose next token is summarised
+    n_train_prompts: int = 800           # dataset prompts per axis the steering directions are trained on
+    temperature: float = 0.8
+    batch_size: int = 32
+    seed: int = 0
+    torch_threads: int | None = None
+
+    PRESETS = {"quick": {"ks": (0, 4, 16, 64), "n_adjectives": 8, "n_templates": 2, "n_fillers": 1, "layer_step": 7,
+                         "generation_prompts": 4, "generation_seeds": (0,), "generation_tokens": 10,
+                         "steering_prompts": 3, "steering_seeds": (0,), "steering_tokens": 8,
+                         "control_alphas": (-4.0, 0.0, 4.0), "control_prompts": 4, "n_train_prompts": 200},
+               "full": {"n_adjectives": 64, "n_templates": 10, "n_fillers": 3, "generation_prompts": 48,
+                        "generation_seeds": (0, 1, 2), "generation_tokens": 96, "steering_prompts": 24,
+                        "steering_seeds": (0, 1, 2), "steering_tokens": 64}}
+
+
 # ------------------------------------------------------------------ 07 Emo_LLM replication
 @dataclass(frozen=True)
 class Replication(Settings):
@@ -192,5 +229,6 @@ NOTEBOOK_SETTINGS: dict[str, type[Settings]] = {
     "03_layer_probing": Probing,
     "04_probe_vs_prompting": Comparison,
     "05_steering": Steering,
+    "06_persistence": Persistence,
     "07_emo_llm_replication": Replication,
 }

@@ -146,6 +146,25 @@ def _steering_rows(summary: dict) -> list[str]:
             f"({steering.get('kind')}) | {fmt(steering.get('spearman_rho'))} |"]
 
 
+def _persistence_entry(results: dict) -> dict:
+    return {"persistence": results.get("persistence"), "next_token_control": results.get("next_token_control")}
+
+
+def _persistence_rows(summary: dict) -> list[str]:
+    persistence = summary.get("persistence") or {}
+    rows = [f"| persistence: {axis} read-out (k = 0 probe, re-mention) after {k} neutral tokens | {fmt(acc)} |"
+            for axis in AXES for k, acc in (persistence.get(axis) or {}).items()]
+    if persistence:
+        rows += [f"| persistence: half-life of the valence read-out in the model's own writing (tokens) | "
+                 f"{fmt(persistence.get('generation_half_life_tokens'))} |",
+                 f"| persistence: steering over the prompt only / at every position (read-out effect) | "
+                 f"{fmt(persistence.get('steering_persistence_ratio'))} |"]
+    for axis, got in (summary.get("next_token_control") or {}).items():
+        rows.append(f"| next token, {axis} direction: Spearman(alpha, expected human {axis}); selectivity | "
+                    f"{fmt(got.get('spearman'))}; {fmt(got.get('selectivity'))} |")
+    return rows
+
+
 def _replication_entry(results: dict) -> dict:
     return {"emo_llm_replication": results.get("emo_llm_replication")}
 
@@ -166,6 +185,7 @@ SECTIONS: list[Section] = [
     Section("03_layer_probing", _probing_entry, _probing_rows),
     Section("04_probe_vs_prompting", _comparison_entry, _comparison_rows),
     Section("05_steering", _steering_entry, _steering_rows),
+    Section("06_persistence", _persistence_entry, _persistence_rows),
     Section("07_emo_llm_replication", _replication_entry, _replication_rows),
 ]
 

@@ -14,6 +14,8 @@ from .comparison import comparison_figure, logodds_figure, scaling_figure, trans
 from .emergence import emergence_figure, geometry_figure, layer_slider_figure, scale_coords
 from .probing import (cosine_figure, heatmap_figure, layer_curves_figure, plane_figure, vader_readout_figure,
                       word_accuracy_figure)
+from .persistence import (control_map_figure, decay_figure, generation_figure, persistence_heatmaps, push_figure,
+                          token_readout_figure)
 from .replication import replication_curves_figure, transfer_across_figure
 from .steering import ablation_figure, dose_figure, family_figure, fluency_figure
 from .sweep import sweep_accuracy_figure, sweep_emergence_figure
@@ -25,5 +27,7 @@ __all__ = ["COLORS", "band", "html_escape", "points",
            "emergence_figure", "geometry_figure", "layer_slider_figure", "scale_coords",
            "cosine_figure", "heatmap_figure", "layer_curves_figure", "plane_figure", "vader_readout_figure",
            "word_accuracy_figure", "replication_curves_figure", "transfer_across_figure",
+           "control_map_figure", "decay_figure", "generation_figure", "persistence_heatmaps", "push_figure",
+           "token_readout_figure",
            "ablation_figure", "dose_figure", "family_figure", "fluency_figure",
            "sweep_accuracy_figure", "sweep_emergence_figure"]
