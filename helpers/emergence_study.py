@@ -132,6 +132,32 @@ class EmergenceStudy:
         self.human = out
         return out
 
+    def vocabulary_geometry(self) -> pd.DataFrame:
+        """PCA of ``vocabulary_words`` rated words read in a neutral frame and in emotion frames
+        (``readouts.FRAMES``), every layer: do PC1 and PC2 follow human valence and arousal?"""
+        from . import readouts as R
+
+        s, t0 = self.settings, time.time()
+        self.vocabulary = {}
+        if not s.vocabulary_words:
+            return pd.DataFrame()
+        words = R.rated_vocabulary(s.vocabulary_words, seed=s.seed)
+        layers = list(range(self.n_layers))  # notebook 03's read-outs collect the same: one cache entry
+        frame_sets = {"neutral frame": R.FRAMES[:1], "emotion frames": R.FRAMES[1:]}
+        tables = []
+        for name, frames in frame_sets.items():
+            X = R.frame_activations(self.model, words["word"], frames=frames, layers=layers)
+            table = P.vocabulary_geometry(X, words, layers, seed=s.seed, ci_layers=(self.main_layer,))
+            tables.append(table.assign(frames=name))
+        self.vocabulary_table = pd.concat(tables, ignore_index=True)
+        at_main = self.vocabulary_table[self.vocabulary_table["layer"] == self.main_layer]
+        self.vocabulary = {"n_words": len(words), "layer": self.main_layer, "frames": {name: [list(f) for f in frames]
+                                                                                       for name, frames in frame_sets.items()},
+                           "at_layer": at_main.set_index("frames").to_dict(orient="index"),
+                           "per_layer": self.vocabulary_table.to_dict(orient="records"),
+                           "seconds": time.time() - t0}
+        return at_main.set_index("frames").drop(columns=["layer"]).round(3)
+
     def results(self) -> dict:
         s = self.settings
         geo = lambda variant: {k: v for k, v in self.panels[(s.geometry_poolings[0], self.main_layer, variant)].items()  # noqa: E731
@@ -155,5 +181,6 @@ class EmergenceStudy:
                 "pc2_arousal_r_neutral_projected": projected["pc2_arousal_r"],
                 "raw": raw, "neutral_projected": projected, "all": self.geometry_table.to_dict(orient="records"),
                 "human_ratings": getattr(self, "human", None)},
+            "vocabulary_geometry": getattr(self, "vocabulary", None),
             "seconds": {"collect_prompts": self.collect_seconds, "total": time.time() - self.started},
         }

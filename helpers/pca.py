@@ -260,3 +260,32 @@ def emotion_prompts(n_templates: int = 12, seed: int = 0, data_dir=None) -> pd.D
              "template_id": t.id, "prompt": t.template.replace("{}", e.word)}
             for e in emotions.itertuples() for t in chosen.itertuples()]
     return pd.DataFrame(rows)
+
+
+def vocabulary_geometry(X: np.ndarray, ratings: pd.DataFrame, layers, n_components: int = 10,
+                        n_boot: int = 1000, seed: int = 0, ci_layers=()) -> pd.DataFrame:
+    """PCA of many rated words' vectors ``X`` [words, layers, width] at each layer: |Spearman| of
+    PC1 with human valence and of PC2 with human arousal, and which of the top ``n_components``
+    PCs follows each axis best. Bootstrap intervals over words at ``ci_layers``."""
+    from .readouts import spearman
+
+    rng = np.random.default_rng(seed)
+    rows = []
+    for slot, layer in enumerate(layers):
+        Z = X[:, slot].astype(np.float64)
+        Z = Z - Z.mean(axis=0)
+        _, vectors = np.linalg.eigh(Z.T @ Z)
+        scores = Z @ vectors[:, ::-1][:, :n_components]
+        row = {"layer": int(layer)}
+        for axis, component in (("valence", 0), ("arousal", 1)):
+            target = ratings[axis].to_numpy()
+            rhos = [abs(spearman(scores[:, c], target)) for c in range(n_components)]
+            row[f"pc{component + 1}_{axis}"] = rhos[component]
+            row[f"best_pc_{axis}"] = int(np.argmax(rhos)) + 1
+            row[f"best_pc_{axis}_spearman"] = float(max(rhos))
+            if layer in ci_layers:
+                draws = [abs(spearman(scores[i, component], target[i]))
+                         for i in (rng.integers(0, len(target), len(target)) for _ in range(n_boot))]
+                row[f"pc{component + 1}_{axis}_ci"] = [float(np.quantile(draws, 0.025)), float(np.quantile(draws, 0.975))]
+        rows.append(row)
+    return pd.DataFrame(rows)

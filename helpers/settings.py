@@ -66,10 +66,13 @@ class Emergence(Settings):
     geometry_layers: tuple[int, ...] | None = None  # None: n/4, n/2, 3n/4 (the middle one is reported)
     geometry_poolings: tuple[str, ...] = ("last", "word")
     neutral_pcs: int = 3                 # top PCs of neutral-text activations projected out (0: skip)
+    vocabulary_words: int = 3000         # rated words (Warriner) for the large-vocabulary geometry (0: skip);
+                                         # notebook 03's read-outs use the same words, so its run finds them cached
     seed: int = 0
     torch_threads: int | None = None     # None: 1 if other work uses the CPUs, else torch's default
 
-    PRESETS = {"quick": {"layer_step": 6, "n_templates": 16, "n_adjectives": 20, "emotion_templates": 3},
+    PRESETS = {"quick": {"layer_step": 6, "n_templates": 16, "n_adjectives": 20, "emotion_templates": 3,
+                         "vocabulary_words": 300},
                "full": {"n_templates": 160, "n_adjectives": 80, "emotion_templates": 24}}
 
 

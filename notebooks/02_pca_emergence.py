@@ -37,6 +37,7 @@ remote = False
 
 # %%
 import pandas as pd
+from IPython.display import display
 
 from helpers import load_model, plots
 from helpers.data import human_ratings
@@ -173,6 +174,23 @@ fig.show()
 
 # %%
 pd.Series(study.human_geometry(human_ratings()))
+
+# %% [markdown]
+# ## A large rated vocabulary
+#
+# The emotion words are a few hundred chosen words. Do the main axes of *any* words follow
+# human valence and arousal? Thousands of rated lemmas (Warriner et al. 2013, drawn at random),
+# each read in a neutral frame (`The word "{}"`) and averaged over emotion frames ("Bob feels
+# {}, so Bob", "It was {}. It"); PCA at every layer; |Spearman| of PC1 with valence and PC2 with
+# arousal (bootstrap interval over words at the geometry layer), and which of the top ten PCs
+# follows each axis best.
+
+# %%
+display(study.vocabulary_geometry())
+fig = plots.vocabulary_geometry_figure(study.vocabulary_table, "Do the main axes of thousands of rated words follow "
+                                       "human valence and arousal?")
+save_figure(fig, out, "vocabulary_geometry")
+fig.show()
 
 # %% [markdown]
 # ## Results

@@ -36,3 +36,9 @@ def test_notebook_runs_quick(notebook_runner, tmp_path):
     human = results["emotion_geometry"]["human_ratings"]  # PC1/PC2 against Warriner et al. (2013)
     assert human["n_rated"] >= 20 and 0 <= human["pc1_valence_spearman"] <= 1
     assert human["pc1_valence_ci"][0] <= human["pc1_valence_spearman"] <= human["pc1_valence_ci"][1]
+    vocabulary = results["vocabulary_geometry"]  # the large rated vocabulary (quick: 300 words)
+    assert vocabulary["n_words"] == 300 and set(vocabulary["at_layer"]) == {"neutral frame", "emotion frames"}
+    for row in vocabulary["at_layer"].values():
+        assert 0 <= row["pc1_valence"] <= 1 and row["pc1_valence_ci"][0] <= row["pc1_valence"] <= row["pc1_valence_ci"][1]
+        assert 1 <= row["best_pc_arousal"] <= 10
+    assert (tmp_path / "vocabulary_geometry.html").exists()

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from helpers.pca import (auc, center_within, emergence_layer, emotion_geometry, emotion_vectors, fit_pca, layer_metrics,
-                         project_out, signfree_auc, top_components)
+                         project_out, signfree_auc, top_components, vocabulary_geometry)
 
 # Scores along two orthogonal directions: t1 has variance 5, t2 variance 1, and t1 . t2 = 0.
 T1 = np.array([3.0, -3.0, 1.0, -1.0])
@@ -133,3 +133,22 @@ def test_template_centering_reveals_the_word_axis():
     centred, _ = layer_metrics(center_within(X, template), y, [0])
     assert raw["pc1_auc"].iloc[0] < 0.7
     assert centred["pc1_auc"].iloc[0] == 1.0
+
+
+def test_vocabulary_geometry_finds_valence_on_pc1_and_arousal_on_pc3():
+    """Layer 0: valence carries the most variance, then noise, then arousal; layer 1: arousal first."""
+    rng = np.random.default_rng(0)
+    n = 400
+    ratings = pd.DataFrame({"valence": rng.uniform(1, 9, n), "arousal": rng.uniform(1, 9, n)})
+    v = ratings["valence"].to_numpy() - 5
+    a = ratings["arousal"].to_numpy() - 5
+    nuisance = rng.normal(0, 2.0, n)
+    layer0 = np.column_stack([3 * v, nuisance, 0.5 * a, 0.01 * rng.normal(size=n)])
+    layer1 = np.column_stack([0.3 * v, nuisance, 3 * a, 0.01 * rng.normal(size=n)])
+    table = vocabulary_geometry(np.stack([layer0, layer1], axis=1), ratings, [0, 1], n_components=3, n_boot=50,
+                                ci_layers=(0,))
+    first, second = table.iloc[0], table.iloc[1]
+    assert first["pc1_valence"] > 0.99 and first["best_pc_valence"] == 1
+    assert first["best_pc_arousal"] == 3 and first["pc2_arousal"] < 0.2
+    assert first["pc1_valence_ci"][0] <= first["pc1_valence"] <= first["pc1_valence_ci"][1]
+    assert second["best_pc_arousal"] == 1 and second["best_pc_valence"] == 3

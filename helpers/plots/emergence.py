@@ -6,6 +6,9 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from ._common import COLORS
+
+
 def scale_coords(coords: np.ndarray) -> np.ndarray:
     """Divide each layer's [n, 2] coordinates by that layer's PC1 standard deviation (shape kept)."""
     coords = np.asarray(coords, dtype=np.float64)
@@ -116,4 +119,18 @@ def geometry_figure(words: Sequence[str], panels: dict[str, dict], valence: np.n
         fig.update_yaxes(title_text="PC2 (signed to correlate with arousal)", row=1, col=col)
     fig.update_layout(title=title + "<br><sup>colour = circumplex valence, marker size = circumplex arousal</sup>",
                       height=660, margin=dict(t=140))
+    return fig
+
+
+def vocabulary_geometry_figure(table, title: str):
+    """Per layer: |Spearman| of PC1 with human valence and of PC2 with human arousal, per frame set."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    for i, (frames, group) in enumerate(table.groupby("frames", sort=True)):
+        for column, dash, label in (("pc1_valence", None, "PC1 ~ human valence"), ("pc2_arousal", "dot", "PC2 ~ human arousal")):
+            fig.add_trace(go.Scatter(x=group["layer"], y=group[column], mode="lines+markers", name=f"{frames}: {label}",
+                                     line=dict(color=COLORS[i], dash=dash)))
+    fig.update_layout(title=title, xaxis_title="layer", yaxis_title="|Spearman| over the rated words",
+                      yaxis=dict(range=[0, 1]), height=420)
     return fig
