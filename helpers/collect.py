@@ -272,7 +272,12 @@ def _run_chunk(model, items: list[Encoded], specs, layer_list, batch_size, bar, 
         kinds.setdefault(hook, []).append(pooling)
     ids_list = [item.ids for item in items]
     prefix_len = shared_prefix_lengths(ids_list) if share_prefixes else [0] * len(items)
-    bank = _run_prefixes(model, ids_list, prefix_len, kinds, layer_list, batch_size, device)
+    # The prefixes' own activations are needed only when a pooling reads prefix positions (mean,
+    # max, or a word inside the shared prefix); otherwise pass B pools its rests alone, and
+    # nothing of pass A but the keys/values is kept.
+    whole = any(p in ("mean", "max") for _, p in specs) or any(
+        item.word_tokens and min(item.word_tokens) < k for item, k in zip(items, prefix_len))
+    bank = _run_prefixes(model, ids_list, prefix_len, kinds, layer_list, batch_size, device, keep_acts=whole)
 
     layer_slot = {layer: slot for slot, layer in enumerate(layer_list)}
     n_captures = len(kinds) * len(layer_list)
@@ -294,6 +299,8 @@ def _run_chunk(model, items: list[Encoded], specs, layer_list, batch_size, bar, 
             if item.word_tokens:
                 word[row, [rest.slot(row, j) for j in item.word_tokens]] = True
             last[row] = rest.slot(row, len(item.ids) - 1)
+        if cached and not whole:  # columns of the rest alone
+            content, word, last = content[:, cached:], word[:, cached:], last - cached
         ids, positions, mask, content, word, last = (t.to(device) for t in (rest.ids, rest.positions, rest.mask,
                                                                             content, word, last))
         kwargs: dict = {}
@@ -302,14 +309,15 @@ def _run_chunk(model, items: list[Encoded], specs, layer_list, batch_size, bar, 
             rows = bank_rows(bank, [ids_list[i][:prefix_len[i]] for i in batch], device)
             kwargs = {"past_key_values": cache_for(bank, rows, cached, model.original_model.config), "use_cache": True,
                       "position_ids": positions}
-            prefix_acts = {key: value.index_select(0, rows)[:, :cached] for key, value in bank["acts"].items()}
+            if whole:
+                prefix_acts = {key: value.index_select(0, rows)[:, :cached] for key, value in bank["acts"].items()}
         buffers: dict = {spec: [None] * len(layer_list) for spec in specs}
         fired = [0]
 
         def make_hook(kind: str, layer: int):
             def capture(activation, hook):
                 act = activation.reshape(activation.shape[0], activation.shape[1], -1)
-                if cached:
+                if prefix_acts:
                     act = torch.cat([prefix_acts[(kind, layer)], act], dim=1)
                 for pooling in kinds[kind]:
                     buffers[(kind, pooling)][layer_slot[layer]] = _pool(act, pooling, last, content, word)
@@ -338,7 +346,7 @@ def _run_chunk(model, items: list[Encoded], specs, layer_list, batch_size, bar, 
     return out
 
 
-def _run_prefixes(model, ids_list, prefix_len, kinds, layer_list, batch_size, device) -> dict:
+def _run_prefixes(model, ids_list, prefix_len, kinds, layer_list, batch_size, device, keep_acts: bool = True) -> dict:
     """Pass A: ``batching.prefix_bank`` over the bridge, keeping the prefixes' activations too.
 
     Returns the bank (``row``, ``empty``, ``kv`` for the layers up to the last requested one)
@@ -360,7 +368,8 @@ def _run_prefixes(model, ids_list, prefix_len, kinds, layer_list, batch_size, de
     def stop(activation, hook):  # block `last_layer` has written its keys/values: nothing more needed
         raise StopForward
 
-    fwd_hooks = [(HOOKS[kind].format(layer=layer), keep(kind, layer)) for kind in kinds for layer in layer_list]
+    fwd_hooks = [(HOOKS[kind].format(layer=layer), keep(kind, layer)) for kind in kinds for layer in layer_list
+                 if keep_acts]
     fwd_hooks.append((HOOKS["resid_post"].format(layer=last_layer), stop))
     with model.hooks(fwd_hooks=fwd_hooks):
         bank = prefix_bank(lambda ids, mask, cache: model(ids, attention_mask=mask, return_type=None,

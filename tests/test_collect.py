@@ -127,10 +127,13 @@ def test_nested_prefixes_cost_one_pass_over_the_longest(smol, tmp_cache):
     real, computed = collect_module.tokens_computed(smol, NESTED)
     longest = max(len(e.ids) for e in collect_module.encode_many(smol, NESTED))
     assert computed <= longest + 3 * len(NESTED) < 0.5 * real
-    shared = collect(smol, NESTED, layers=[0, 5, 29], cache=False, batch_size=3)
-    whole = collect(smol, NESTED, layers=[0, 5, 29], cache=False, share_prefixes=False)
-    scale = max(1.0, float(np.abs(whole).max()))
-    np.testing.assert_allclose(shared / scale, whole / scale, atol=2e-5)
+    # last-token and word poolings read the rests alone (no prefix activations kept)
+    spans = [(len(text) - 3, len(text)) for text in NESTED]
+    for kwargs in ({}, {"pooling": "word", "words": spans}):
+        shared = collect(smol, NESTED, layers=[0, 5, 29], cache=False, batch_size=3, **kwargs)
+        whole = collect(smol, NESTED, layers=[0, 5, 29], cache=False, share_prefixes=False, **kwargs)
+        scale = max(1.0, float(np.abs(whole).max()))
+        np.testing.assert_allclose(shared / scale, whole / scale, atol=2e-5)
 
 
 @pytest.mark.parametrize("model_name", ["smollm2-135m", "gemma3-270m"])
