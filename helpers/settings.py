@@ -172,8 +172,8 @@ class Persistence(Settings):
     """notebooks/06_persistence: does the emotion last over distance, generation and a steering push?"""
 
     ks: tuple[int, ...] = (0, 4, 8, 16, 32, 64, 128, 256)  # neutral filler tokens between statement and read-out
-    n_adjectives: int = 32               # per axis, half per class; a third held out (whole words)
-    n_templates: int = 6                 # statement templates (distinct patterns)
+    n_adjectives: int = 24               # per axis, half per class; a third held out (whole words)
+    n_templates: int = 4                 # statement templates (distinct patterns)
     n_fillers: int = 2                   # different neutral fillers
     layer_step: int = 1                  # every layer_step-th layer in the layer x k maps
     test_fraction: float = 0.34          # adjectives held out

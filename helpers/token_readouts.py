@@ -134,16 +134,19 @@ def half_life(positions: Sequence[int], accuracy: Sequence[float], window: int =
     """(half-life, censored): the first position >= 0 where the running mean of ``accuracy``
     (``window`` positions) has lost half of the reference's distance to chance (0.5); the
     reference is the accuracy at position -1 (the prompt's last token), else the first position.
-    Not reached: (last position + 1, True), a lower bound."""
+    Not reached: (last position + 1, True), a lower bound. A reference at chance (<= 0.55) has
+    nothing to lose: (NaN, False)."""
     positions = np.asarray(positions)
     accuracy = np.asarray(accuracy, dtype=float)
     if positions.size == 0:
         raise ValueError("half_life needs at least one position.")
     reference = accuracy[positions == -1][0] if (positions == -1).any() else accuracy[0]
+    if reference <= 0.55:
+        return float("nan"), False
     target = 0.5 + 0.5 * (reference - 0.5)
     after = positions >= 0
     smooth = pd.Series(accuracy[after]).rolling(window, min_periods=1, center=True).mean().to_numpy()
-    below = np.flatnonzero(smooth <= target) if reference > 0.5 else np.array([0])
+    below = np.flatnonzero(smooth <= target)
     if below.size:
         return float(positions[after][below[0]]), False
     return float(positions[after][-1] + 1), True

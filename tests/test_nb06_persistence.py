@@ -21,7 +21,7 @@ def test_notebook_runs_quick(notebook_runner, tmp_path):
         assert persistence[axis]["256"] is None  # the quick preset stops at k = 64
         control = results["next_token_control"][axis]
         assert -1 <= control["spearman"] <= 1 and control["selectivity"] >= 0
-    assert persistence["generation_half_life_tokens"] >= 0
+    assert persistence["generation_half_life_tokens"] is None or persistence["generation_half_life_tokens"] >= 0
     assert isinstance(persistence["steering_persistence_ratio"], float)
     assert "default" in results["steering_push"]["note"]
     section = next(s for s in SECTIONS if s.notebook == "06_persistence")

@@ -117,6 +117,7 @@ def test_half_life_first_crossing_and_censoring():
     positions = [-1, 0, 1, 2, 3, 4, 5]
     assert T.half_life(positions, [1.0, 1.0, 1.0, 0.9, 0.7, 0.6, 0.5], window=1) == (3.0, False)  # 0.7 <= 0.75
     assert T.half_life(positions, [0.9] * 7, window=1) == (6.0, True)
+    assert np.isnan(T.half_life(positions, [0.5, 0.9, 0.9, 0.5, 0.5, 0.5, 0.5])[0])  # no signal at the start
     with pytest.raises(ValueError):
         T.half_life([], [])
 
