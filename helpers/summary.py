@@ -58,7 +58,10 @@ def _dataset_entry(results: dict) -> dict:
 
 
 def _emergence_entry(results: dict) -> dict:
-    return {"emergence_layer": results.get("emergence_layer"), "emotion_geometry": results.get("emotion_geometry")}
+    vocabulary = results.get("vocabulary_geometry") or {}
+    return {"emergence_layer": results.get("emergence_layer"), "emotion_geometry": results.get("emotion_geometry"),
+            "vocabulary_geometry": {"n_words": vocabulary.get("n_words"), "layer": vocabulary.get("layer"),
+                                    **vocabulary.get("at_layer", {})} if vocabulary else None}
 
 
 def _emergence_rows(summary: dict) -> list[str]:
@@ -70,6 +73,19 @@ def _emergence_rows(summary: dict) -> list[str]:
     for key in ("pc1_valence_r", "pc2_arousal_r"):
         if key in geometry:
             rows.append(f"| emotion geometry {key} | {fmt(geometry[key])} |")
+    human = geometry.get("human_ratings") or {}
+    if human:
+        rows.append(f"| emotion words vs human ratings: PC1 ~ valence / PC2 ~ arousal (Spearman, {human.get('n_rated')} "
+                    f"rated words) | {fmt(human.get('pc1_valence_spearman'))}{interval(human.get('pc1_valence_ci'))} / "
+                    f"{fmt(human.get('pc2_arousal_spearman'))}{interval(human.get('pc2_arousal_ci'))} |")
+    vocabulary = summary.get("vocabulary_geometry") or {}
+    for frames in ("neutral frame", "emotion frames"):
+        got = vocabulary.get(frames)
+        if got:
+            rows.append(f"| {vocabulary['n_words']} rated words, {frames}, layer {vocabulary['layer']}: PC1 ~ valence / "
+                        f"PC2 ~ arousal; best of 10 PCs | {fmt(got['pc1_valence'])} / {fmt(got['pc2_arousal'])}; "
+                        f"{fmt(got['best_pc_valence_spearman'])} (PC{got['best_pc_valence']}) / "
+                        f"{fmt(got['best_pc_arousal_spearman'])} (PC{got['best_pc_arousal']}) |")
     return rows
 
 
