@@ -100,22 +100,19 @@ class PersistenceStudy:
 
     # ------------------------------------------------------------------ 3. a push that stops
     def directions(self) -> dict:
-        """The steering directions (valence, arousal) at the steering layer: notebook 05's recipe
-        (resid_post, last token of the template prompt, affirmative) on this notebook's k = 0
-        re-mention rows of the training adjectives: no extra forward pass."""
-        from .probes import train_probe
+        """The steering directions (valence, arousal) at the steering layer: notebook 05's own
+        (``steering_runs.train_directions`` over the same prompts and layers, so a run after
+        notebook 05 reads its activations from the cache)."""
+        from .settings import Steering
+        from .steering_runs import train_directions
 
         if not hasattr(self, "_directions"):
-            kind = self.steering_kind if self.steering_kind in ("logreg", "mean_diff", "pc1") else "mean_diff"
-            slot = self.layers.index(self.steering_layer)
-            self._directions = {}
-            for axis in AXES:
-                frame = self.frames[axis]
-                rows = (~frame["test"] & (frame["k"] == 0) & (frame["site"] == "mention")).to_numpy()
-                self._directions[axis] = train_probe(self.X[axis][rows, slot], frame["y"].to_numpy()[rows], axis=axis,
-                                                     kind=kind, hook="resid_post", pooling="last",
-                                                     layer=self.steering_layer, model_name=self.model.emo.name,
-                                                     seed=self.settings.seed, groups=frame["adjective"].to_numpy()[rows])
+            s, n = self.settings, self.n_layers
+            layers = sorted({min(n - 1, int(round(f * n))) for f in Steering().layer_fractions} | {self.steering_layer})
+            kind = self.steering_kind if self.steering_kind in ("logreg", "mean_diff", "pc1", "mean_diff_affirmative") \
+                else "mean_diff"
+            found = train_directions(self.model, layers, kinds=[kind], n_prompts=s.n_train_prompts, seed=s.seed)
+            self._directions = {axis: found[(axis, kind, self.steering_layer)] for axis in AXES}
         return self._directions
 
     def steering_push(self) -> pd.DataFrame:
