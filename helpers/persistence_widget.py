@@ -59,9 +59,10 @@ class PersistenceViewer:
         out = W.Output()
 
         def redraw(_=None):
-            out.clear_output(wait=True)
-            with out:
-                self.figure(text.value, k.value, axis.value).show()
+            # set the Output's outputs directly: no capture context and no clear_output(wait=True),
+            # which headless runs (papermill / nbclient) can wait on forever
+            out.outputs = ()
+            out.append_display_data(self.figure(text.value, k.value, axis.value))
 
         for control in (text, k, axis):
             control.observe(redraw, names="value")
