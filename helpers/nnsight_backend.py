@@ -179,13 +179,24 @@ def ndif_api_key() -> str | None:
 
 def _reachable(url: str, timeout: float = NETWORK_TIMEOUT) -> str | None:
     """None when a TCP connection to ``url``'s host opens within ``timeout`` s, else why not."""
+    from concurrent.futures import ThreadPoolExecutor, TimeoutError as FutureTimeout
+
     parsed = urlparse(url)
     host, port = parsed.hostname, parsed.port or (443 if parsed.scheme == "https" else 80)
-    try:
+
+    def connect():
         with socket.create_connection((host, port), timeout=timeout):
             return None
+
+    pool = ThreadPoolExecutor(max_workers=1)  # the name lookup itself has no timeout: bound it here
+    try:
+        return pool.submit(connect).result(timeout=timeout)
+    except FutureTimeout:
+        return f"no answer within {timeout:.0f} s"
     except OSError as error:
         return f"{type(error).__name__}: {error}"
+    finally:
+        pool.shutdown(wait=False)
 
 
 def _load_remote(name: str):
@@ -195,7 +206,7 @@ def _load_remote(name: str):
         raise ValueError(f"remote=True needs a Hugging Face hub name that NDIF hosts (e.g. 'meta-llama/Llama-3.1-8B'), "
                          f"not the local model {name!r}; use remote=False for local models.")
     if not ndif_api_key():
-        raise ValueError(f"remote=True needs an NDIF API key: set NDIF_API_KEY (get a key at https://login.ndif.us), "
+        raise ValueError(f"remote=True needs an NDIF API key: set NDIF_API_KEY (a key from NDIF, https://ndif.us), "
                          f"or use remote=False with a model that fits this machine. Model: {name!r}.")
     from nnsight import CONFIG
 
