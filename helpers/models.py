@@ -356,6 +356,19 @@ def model_info(model) -> ModelInfo:
     return info
 
 
+def hf_module(model):
+    """The Hugging Face causal LM that runs the numbers: the bridge's ``original_model``, or the
+    module an nnsight model wraps. Generation, perplexity and prompting call it directly."""
+    info = model_info(model)
+    if info.backend != "nnsight":
+        return model.original_model
+    if info.remote:
+        raise ValueError(f"{info.name} runs on NDIF (remote=True): only collect (and probes.readout/classify) "
+                         "run remotely here. Generate or steer with a local model (remote=False), "
+                         "e.g. on a GPU machine (docs/larger_models.md).")
+    return model._module
+
+
 def info_dict(model) -> dict:
     return asdict(model_info(model))
 

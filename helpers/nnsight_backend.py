@@ -26,9 +26,11 @@ the TransformerLens path; remotely they do not (a key/value cache is not worth s
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import re
 import socket
 from dataclasses import dataclass, replace
 from urllib.parse import urlparse
@@ -52,6 +54,7 @@ class Sites:
 
     layers: str
     modules: dict
+    mid: str | None = None  # the pre-MLP norm: its input is TransformerLens's hook_resid_mid (ln2.hook_in)
 
 
 def find_sites(hf_model) -> Sites:
@@ -81,7 +84,9 @@ def find_sites(hf_model) -> Sites:
             modules["attn_out"] = attention
         if "mlp" in inside:
             modules["mlp_out"] = "mlp"
-    return Sites(layers=layers, modules=modules)
+    # TransformerLens reads resid_mid at ln2's input: Gemma 2/3's pre-MLP norm, Llama's post-attention one.
+    mid = next((n for n in ("pre_feedforward_layernorm", "post_attention_layernorm", "ln_2") if n in inside), None)
+    return Sites(layers=layers, modules=modules, mid=mid)
 
 
 def supported_hooks(model) -> list[str]:
@@ -248,11 +253,16 @@ def _capture(model, layer_list, kinds, use):
     """Inside a trace: for each requested layer (ascending) and hook (in running order), hand
     the activation ``[batch, positions, width]`` to ``use(kind, layer, act)``."""
     layers = _layers(model)
+    replay = getattr(model, "_emo_replay", [])
     for layer in sorted(layer_list):
         block = layers[layer]
         for kind in SITE_ORDER:
             if kind in kinds:
                 act = _value(_site(block, model._emo_sites.modules[kind]).output)
+                if kind == "resid_post":  # what an active steer/ablate passes on (see `hooks`)
+                    for at, fn in replay:
+                        if at == layer:
+                            act = fn(act, REPLAY)
                 use(kind, layer, act.reshape(act.shape[0], act.shape[1], -1))
 
 
@@ -354,5 +364,77 @@ def _run_prefixes(model, ids_list, prefix_len, kinds, layer_list, batch_size, de
     return bank
 
 
+# ------------------------------------------------------------------ steering / ablation (local)
+REPLAY = "nnsight-replay"  # the `hook` argument when `_capture` re-applies a resid_post hook (not a new call)
+_RESID_HOOK = re.compile(r"blocks\.(\d+)\.hook_resid_(pre|mid|post)")
+
+
+@contextlib.contextmanager
+def hooks(model, fwd_hooks):
+    """``bridge.hooks(fwd_hooks=...)`` for a local nnsight model: TransformerLens residual-stream
+    names (``blocks.{l}.hook_resid_pre|mid|post``) with ``fn(activation, hook) -> activation``,
+    installed as plain torch hooks on the wrapped Hugging Face modules, removed on exit.
+
+    Why torch hooks and not an nnsight intervention: ``generate`` runs our own decoding loop
+    (one forward per token with a KV cache, a generator per row, ``phase`` telling prompt from
+    generated positions) straight on the Hugging Face model, and ``steer`` / ``ablate`` are
+    context managers around arbitrary code. A trace per forward would add nnsight's per-call
+    overhead for the same numbers. The hooks sit on the same modules TransformerLens hooks
+    (layer output, ln2's input, layer 0's input), so both backends give the same tokens.
+    nnsight reads a module's ``.output`` inside its forward, before torch's forward hooks run:
+    so ``collect`` re-applies the active resid_post hooks to what it reads (``_emo_replay``,
+    with ``hook=REPLAY``), and reads what flows on, as on TransformerLens.
+    """
+    import torch
+
+    from .models import hf_module
+
+    hf = hf_module(model)  # a ValueError for a remote model
+    sites = model._emo_sites
+    layers = hf.get_submodule(sites.layers)
+    handles = []
+    replay = list(getattr(model, "_emo_replay", []))
+    before = replay[:]
+
+    def on_output(fn):
+        def hook(module, args, output):
+            if isinstance(output, tuple):
+                return (fn(output[0], None),) + tuple(output[1:])
+            return fn(output, None)
+        return hook
+
+    def on_input(fn):
+        def hook(module, args, kwargs):
+            if args:
+                return (fn(args[0], None),) + tuple(args[1:]), kwargs
+            return args, {**kwargs, "hidden_states": fn(kwargs["hidden_states"], None)}
+        return hook
+
+    try:
+        for name, fn in fwd_hooks:
+            match = _RESID_HOOK.fullmatch(name)
+            if not match or not 0 <= int(match.group(1)) < len(layers):
+                raise ValueError(f"hook {name!r} has no nnsight equivalent here; backend='nnsight' supports "
+                                 f"blocks.{{0..{len(layers) - 1}}}.hook_resid_pre|mid|post. Use backend='transformer_lens'.")
+            block: torch.nn.Module = layers[int(match.group(1))]
+            where = match.group(2)
+            if where == "post":
+                handles.append(block.register_forward_hook(on_output(fn)))
+                replay.append((int(match.group(1)), fn))
+            elif where == "pre":
+                handles.append(block.register_forward_pre_hook(on_input(fn), with_kwargs=True))
+            elif sites.mid is None:
+                raise ValueError(f"{type(hf).__name__} has no pre-MLP norm for hook_resid_mid (ablate needs it); "
+                                 f"use backend='transformer_lens'.")
+            else:
+                handles.append(block.get_submodule(sites.mid).register_forward_pre_hook(on_input(fn), with_kwargs=True))
+        model._emo_replay = replay
+        yield
+    finally:
+        for handle in handles:
+            handle.remove()
+        model._emo_replay = before
+
+
 __all__ = ["find_sites", "supported_hooks", "check_hooks", "is_nnsight", "load", "run_chunk", "ndif_api_key",
-           "POOLINGS"]
+           "hooks", "POOLINGS"]
