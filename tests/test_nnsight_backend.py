@@ -138,3 +138,99 @@ def test_bad_backend_arguments(no_key):
         load_model(REMOTE_NAME, remote=True)
     with pytest.raises(ValueError, match="hub name"):
         load_model("smollm2-135m", backend="nnsight", remote=True)
+
+
+# ------------------------------------------------------------------ steering, ablation, generation, probes
+PROMPT = "I walked into the kitchen and"
+
+
+@pytest.mark.parametrize("sampling", [{"temperature": 0}, {"seed": 0}], ids=["greedy", "seed0"])
+def test_generate_and_steer_give_the_same_tokens(pairs, sampling):
+    from helpers.steering import generate, random_unit, steer
+
+    tl, nn = pairs("smollm2-135m")
+    u = random_unit(tl.emo.d_model, 3)
+    plain = [generate(m, PROMPT, max_new_tokens=10, **sampling) for m in (tl, nn)]
+    assert plain[0] == plain[1]
+    for positions in ("all", "prompt", "new"):
+        steered = []
+        for m in (tl, nn):
+            with steer(m, u, layer=10, alpha=30.0, positions=positions) as handle:
+                steered.append((generate(m, PROMPT, max_new_tokens=10, **sampling), handle.calls))
+        assert steered[0] == steered[1], positions  # same text, same number of modified passes
+        assert steered[0][0] != plain[0], positions  # the vector does change the continuation
+
+
+def test_generate_many_rows_with_their_own_vectors(pairs):
+    from helpers.steering import Job, generate_many, random_unit
+
+    tl, nn = pairs("smollm2-135m")
+    u = random_unit(tl.emo.d_model, 3)
+    jobs = [Job(PROMPT, 0), Job(PROMPT, 0, {10: 30.0 * u}), Job("Bob feels", 1, {5: -20.0 * u, 12: 10.0 * u})]
+    want = generate_many(tl, jobs, max_new_tokens=8, batch_size=3)
+    assert generate_many(nn, jobs, max_new_tokens=8, batch_size=3) == want
+    assert want[0] != want[1]
+
+
+@pytest.mark.parametrize("name", ["smollm2-135m", "gemma3-270m"])
+def test_ablate_and_steer_inside_collect(pairs, name):
+    """Under ablate/steer, collect reads what flows on, as TransformerLens does (prefixes shared)."""
+    from helpers.steering import ablate, random_unit, steer
+
+    tl, nn = pairs(name)
+    u = random_unit(tl.emo.d_model, 3)
+    last = tl.emo.n_layers - 1
+    specs = [("resid_post", "mean"), ("mlp_out", "last")]
+    plain = collect(nn, PROMPTS, hook="resid_post", pooling="mean", layers=[3, last], cache=False)
+    for blocks in (None, [2, 3]):  # all residual writes; a few blocks only (resid_mid = ln2's input)
+        results = []
+        for m in (tl, nn):
+            with ablate(m, u, layers=blocks) as handle:
+                results.append(collect_many(m, PROMPTS, specs, layers=[3, last], cache=False, batch_size=2))
+            assert handle.calls > 0
+        for spec in specs:
+            np.testing.assert_allclose(results[1][spec], results[0][spec], atol=1e-4, rtol=0, err_msg=str((blocks, spec)))
+        if blocks is None:  # the direction is gone from the residual stream, at every layer read
+            X = results[1][("resid_post", "mean")]
+            assert np.abs(X @ u).max() < 1e-5 * np.abs(plain @ u).max() + 1e-5 * np.linalg.norm(X, axis=-1).max()
+            assert np.abs(plain @ u).max() > 1e-2
+    results = []
+    for m in (tl, nn):
+        with steer(m, u, layer=3, alpha=30.0):
+            results.append(collect(m, PROMPTS, hook="resid_post", pooling="last", layers=[3, 5], cache=False))
+    np.testing.assert_allclose(results[1], results[0], atol=1e-4, rtol=0)
+    assert np.abs(results[1] - collect(nn, PROMPTS, hook="resid_post", pooling="last", layers=[3, 5],
+                                       cache=False)).max() > 1  # the steering really reached collect
+
+
+def test_probes_readout_and_classify(pairs):
+    from helpers.probes import Probe, classify, readout
+
+    tl, nn = pairs("smollm2-135m")
+    X = collect(tl, PROMPTS, hook="resid_post", pooling="last", layers=[6], cache=False)[:, 0]
+    coef = np.random.default_rng(0).normal(size=X.shape[1]).astype(np.float32)
+    mean, scale = X.mean(0), X.std(0) + 1e-3
+    scores = ((X - mean) / scale) @ coef
+    probe = Probe(axis="valence", kind="logreg", hook="resid_post", pooling="last", layer=6, mean=mean, scale=scale,
+                  coef=coef, intercept=-float(np.median(scores)), direction=coef / np.linalg.norm(coef),
+                  projection_std=1.0)
+    want = readout(tl, probe, PROMPTS, cache=False)
+    np.testing.assert_allclose(readout(nn, probe, PROMPTS, cache=False), want, atol=1e-3)
+    assert classify(nn, probe, PROMPTS, cache=False).tolist() == classify(tl, probe, PROMPTS, cache=False).tolist()
+
+
+def test_remote_model_generates_nothing_locally(pairs):
+    import dataclasses
+
+    from helpers.steering import generate, random_unit, steer
+
+    _, nn = pairs("smollm2-135m")
+    nn.emo, before = dataclasses.replace(nn.emo, remote=True), nn.emo
+    try:
+        with pytest.raises(ValueError, match="remote=False"):
+            generate(nn, PROMPT, max_new_tokens=2)
+        with pytest.raises(ValueError, match="remote=False"):
+            with steer(nn, random_unit(nn.emo.d_model), layer=1):
+                pass
+    finally:
+        nn.emo = before
