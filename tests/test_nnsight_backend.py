@@ -20,6 +20,9 @@ PROMPTS = [
 WORDS = ["happy", "sad", "sad", "furious", "Mei"]
 REMOTE_NAME = "meta-llama/Llama-3.1-8B"
 
+# torch threads as the notebooks set them (tests/conftest.py): one when the 2-core machine is busy
+pytestmark = pytest.mark.usefixtures("one_torch_thread_when_busy")
+
 
 @pytest.fixture
 def tmp_cache(tmp_path, monkeypatch):
