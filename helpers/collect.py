@@ -96,6 +96,10 @@ def _validate(model, prompts, hook_specs, layers, words, batch_size) -> list[int
             raise ValueError(f"Unknown hook {hook!r}; choose one of {sorted(HOOKS)}.")
         if pooling not in POOLINGS:
             raise ValueError(f"Unknown pooling {pooling!r}; choose one of {list(POOLINGS)}.")
+    if info.backend == "nnsight":
+        from .nnsight_backend import check_hooks
+
+        check_hooks(model, {hook for hook, _ in hook_specs})
     if any(p == "word" for _, p in hook_specs):
         if words is None:
             raise ValueError("pooling='word' needs words=[the emotion word of each prompt].")
@@ -156,6 +160,9 @@ def collect_many(model, prompts: Sequence[str], specs: Sequence[tuple[str, str]]
     prompts = list(prompts)
     info = model_info(model)
     words_key = None if words is None else [list(w) if isinstance(w, tuple) else w for w in words]
+    # No backend in the key: a local nnsight model runs the same weights through the same
+    # Hugging Face modules (equal to 1e-4, tests/test_nnsight_backend.py) and shares entries
+    # with TransformerLens; a remote (NDIF) model has a weights_id of its own.
     stores = {}
     for hook, pooling in specs:
         key = content_key({"layout": CHUNK_LAYOUT, "weights": info.weights_id, "bos": info.prepend_bos, "hook": hook, "pooling": pooling,
@@ -266,6 +273,10 @@ def _run_chunk(model, items: list[Encoded], specs, layer_list, batch_size, bar, 
     """
     import torch
 
+    if model_info(model).backend == "nnsight":
+        from .nnsight_backend import run_chunk
+
+        return run_chunk(model, items, specs, layer_list, batch_size, bar, share_prefixes=share_prefixes)
     device = next(model.original_model.parameters()).device
     kinds: dict[str, list[str]] = {}
     for hook, pooling in specs:

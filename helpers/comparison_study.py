@@ -18,7 +18,7 @@ from . import memory as M
 from . import prompting as P
 from .collect import collect_many
 from .data import load_prompts, load_sentences, splits
-from .models import model_info
+from .models import hf_module, model_info
 from .probes import classify, readout, train_probe
 
 
@@ -27,7 +27,7 @@ class ComparisonStudy:
         s = self.settings = settings
         self.model, self.model_name = model, model_info(model).name
         self.started, self.timings = time.time(), {}
-        self.n_layers = model.cfg.n_layers
+        self.n_layers = model_info(model).n_layers
         self.sentences = B.stratified_sample(load_sentences(), s.n_sentences, ["label", "hard"], s.seed).reset_index(drop=True)
         self.texts = self.sentences["text"].tolist()
         self.y, self.hard = self.sentences["y"].to_numpy(), self.sentences["hard"].to_numpy()
@@ -52,7 +52,7 @@ class ComparisonStudy:
 
     def parameter_shares(self) -> pd.DataFrame:
         """Where the model's parameters are: embedding, layers, head."""
-        self.counts = counts = M.param_counts(self.model.original_model)
+        self.counts = counts = M.param_counts(hf_module(self.model))
         self.shares = {"embedding": counts["embedding"] / counts["total"],
                        "layers": counts["per_layer"] * self.n_layers / counts["total"],
                        "final norm + unembedding (untied part)": counts["head"] / counts["total"]}

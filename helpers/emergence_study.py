@@ -18,7 +18,7 @@ class EmergenceStudy:
     def __init__(self, model, settings):
         s = self.settings = settings
         self.model, self.model_name, self.started = model, model_info(model).name, time.time()
-        self.n_layers = n = model.cfg.n_layers
+        self.n_layers = n = model_info(model).n_layers
         self.layers = list(range(0, n, s.layer_step))
         self.df, self.parts = prompt_set("valence", n_templates=s.n_templates, n_adjectives=s.n_adjectives, seed=s.seed)
         self.main_pooling = s.poolings[0]
@@ -26,7 +26,7 @@ class EmergenceStudy:
         self.main_layer = self.g_layers[len(self.g_layers) // 2]
 
     def describe(self) -> str:
-        return (f"{self.n_layers} layers, d_model {self.model.cfg.d_model}; {len(self.df)} prompts "
+        return (f"{self.n_layers} layers, d_model {model_info(self.model).d_model}; {len(self.df)} prompts "
                 f"({int(self.df['negation'].sum())} negated); layers {self.layers}")
 
     def activations(self) -> dict:

@@ -5,7 +5,8 @@
 
 ``generate`` runs the HF model inside the bridge (``model.original_model``, whose
 sub-modules ARE the bridge's components, so every TransformerLens hook fires, including
-``steer``'s), with a KV cache, left-padded batches with correct position ids, and
+``steer``'s; for an nnsight model the wrapped HF model, with ``steer``'s deltas as torch
+hooks on the same modules, ``nnsight_backend.hooks``), with a KV cache, left-padded batches with correct position ids, and
 Gumbel-max sampling driven by one ``torch.Generator`` per row: a row's continuation
 depends only on (prompt, seed, steering), not on the batch it runs in, and a steered and an
 unsteered run with the same seed share their random numbers (a paired comparison).
@@ -24,10 +25,19 @@ import numpy as np
 
 from .batching import pad_id, pad_rows
 from .collect import HOOKS, encode_many
-from .models import model_info
+from .models import hf_module, model_info
 
 POSITIONS = ("all", "prompt", "new")
 _PHASE_ATTR = "_emo_generation_phase"  # "prefill" / "decode" while generate() runs
+
+
+def model_hooks(model, fwd_hooks):
+    """``model.hooks(fwd_hooks=...)`` (TransformerLens hook names) on either backend."""
+    if model_info(model).backend == "nnsight":
+        from .nnsight_backend import hooks
+
+        return hooks(model, fwd_hooks)
+    return model.hooks(fwd_hooks=fwd_hooks)
 
 
 def phase(model) -> str | None:
@@ -74,7 +84,7 @@ def _stop_ids(model) -> set[int]:
     tokenizer = model.tokenizer
     if tokenizer.eos_token_id is not None:
         ids.add(int(tokenizer.eos_token_id))
-    config = getattr(model.original_model, "generation_config", None)
+    config = getattr(hf_module(model), "generation_config", None)
     extra = getattr(config, "eos_token_id", None) if config is not None else None
     if isinstance(extra, int):
         ids.add(extra)
@@ -168,7 +178,7 @@ def generate_many(model, jobs: Sequence[Job], max_new_tokens: int = 40, temperat
         if job.prompt not in encoded_by_prompt:
             encoded_by_prompt[job.prompt] = prepare_prompt(model, job.prompt, chat)
     order = sorted(range(len(jobs)), key=lambda i: len(encoded_by_prompt[jobs[i].prompt]))
-    device = next(model.original_model.parameters()).device
+    device = next(hf_module(model).parameters()).device
     texts: list[str] = [""] * len(jobs)
     bar = None
     if progress:
@@ -189,7 +199,7 @@ def generate_many(model, jobs: Sequence[Job], max_new_tokens: int = 40, temperat
             if np.any(delta != 0):
                 fwd_hooks.append((HOOKS["resid_post"].format(layer=layer),
                                   _row_hook(model, torch.as_tensor(delta, device=device), positions)))
-        with model.hooks(fwd_hooks=fwd_hooks):
+        with model_hooks(model, fwd_hooks):
             tokens = _generate_batch(model, [encoded_by_prompt[jobs[i].prompt] for i in rows],
                                      [int(jobs[i].seed) for i in rows], max_new_tokens, temperature, top_k, top_p,
                                      stop_at_eos)
@@ -222,7 +232,7 @@ def _generate_batch(model, encoded: list[list[int]], seeds: list[int], max_new_t
     import torch
     from transformers import DynamicCache
 
-    hf = model.original_model
+    hf = hf_module(model)
     device = next(hf.parameters()).device
     ids, mask = pad_rows(encoded, pad_id(model), side="left")  # every row's last token at position -1
     position = (mask.cumsum(-1) - 1).clamp(min=0)

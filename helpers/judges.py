@@ -129,10 +129,11 @@ def perplexity(model, prompts: Sequence[str], continuations: Sequence[str], batc
 
     from .batching import pad_id, pad_rows
     from .generation import prepare_prompt
+    from .models import hf_module
 
     if len(prompts) != len(continuations):
         raise ValueError(f"{len(prompts)} prompts but {len(continuations)} continuations.")
-    hf = model.original_model
+    hf = hf_module(model)
     device = next(hf.parameters()).device
     pad = pad_id(model)
     rows = []

@@ -62,6 +62,8 @@ class ModelInfo:
     n_layers: int
     d_model: int
     chat: bool           # has a chat template (instruct model)
+    backend: str = "transformer_lens"  # or "nnsight" (helpers.nnsight_backend)
+    remote: bool = False  # nnsight on NDIF: no local weights
 
 
 def _package_dir(package: str, install: str) -> Path:
@@ -260,17 +262,24 @@ def load_model(name: str = DEFAULT_MODEL, device: str = "auto", backend: str = "
     ``name``: an offline model (``"smollm2-135m"``, ``"gemma3-270m"``), a local HF folder,
     a ``.gguf`` file, or a hub / TransformerLens name (needs network). ``device="auto"``
     takes CUDA when present. The returned bridge carries ``model.emo`` (a ``ModelInfo``)
-    and ``model.tokenizer``; all hooks use TransformerLens names. ``backend`` / ``remote``:
-    see the "Larger models" section of the README.
+    and ``model.tokenizer``; all hooks use TransformerLens names. ``backend="nnsight"``: an
+    nnsight ``TransformersModel`` over the same weights instead (``helpers.nnsight_backend``;
+    ``collect`` and friends accept either); ``remote=True`` (nnsight only): a hub name run on
+    NDIF, needs ``NDIF_API_KEY`` (docs/larger_models.md).
     """
     if not isinstance(name, (str, os.PathLike)):
         raise ValueError(f"model name must be a string, got {type(name).__name__}; e.g. load_model('{DEFAULT_MODEL}')")
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {list(BACKENDS)}, got {backend!r}.")
-    if backend != "transformer_lens" or remote:
-        raise ValueError("The nnsight backend and remote execution are not available in this version; "
-                         "use backend='transformer_lens', remote=False.")
+    if not isinstance(remote, bool):
+        raise ValueError(f"remote must be True or False, got {remote!r}.")
+    if remote and backend != "nnsight":
+        raise ValueError("remote=True runs on NDIF through nnsight: pass backend='nnsight' (and set NDIF_API_KEY).")
     name = str(name)
+    if backend == "nnsight":
+        from .nnsight_backend import load
+
+        return load(name, pick_device(device), remote)
     import torch
     from transformers import AutoModelForCausalLM
     from transformer_lens.model_bridge import TransformerBridge
@@ -345,6 +354,19 @@ def model_info(model) -> ModelInfo:
         raise ValueError("Expected a model returned by helpers.load_model(...); got "
                          f"{type(model).__name__}. Load it with load_model('{DEFAULT_MODEL}').")
     return info
+
+
+def hf_module(model):
+    """The Hugging Face causal LM that runs the numbers: the bridge's ``original_model``, or the
+    module an nnsight model wraps. Generation, perplexity and prompting call it directly."""
+    info = model_info(model)
+    if info.backend != "nnsight":
+        return model.original_model
+    if info.remote:
+        raise ValueError(f"{info.name} runs on NDIF (remote=True): only collect (and probes.readout/classify) "
+                         "run remotely here. Generate or steer with a local model (remote=False), "
+                         "e.g. on a GPU machine (docs/larger_models.md).")
+    return model._module
 
 
 def info_dict(model) -> dict:

@@ -28,7 +28,7 @@ AXES = ("valence", "arousal")
 class ProbingStudy:
     def __init__(self, model, settings):
         self.model, self.settings = model, settings
-        self.n_layers = model.cfg.n_layers
+        self.n_layers = model_info(model).n_layers
         self.layers = list(range(0, self.n_layers, settings.layer_step))
         self.model_name = model_info(model).name
         self.data, self.tables, self.seconds, self.matrices = {}, [], {}, {}
@@ -223,7 +223,7 @@ class ProbingStudy:
     def results(self) -> dict:
         s, d = self.settings, self.diagnosis
         return {
-            "model": self.model_name, "n_layers": self.n_layers, "d_model": self.model.cfg.d_model,
+            "model": self.model_name, "n_layers": self.n_layers, "d_model": model_info(self.model).d_model,
             "layers": self.layers, "hooks": list(s.hooks), "poolings": list(s.poolings), "seed": s.seed,
             "settings": s.as_dict(), "criterion": s.criterion, "Cs": list(s.Cs), "folds": s.folds,
             "n_prompts": {axis: len(v[0]) for axis, v in self.data.items()},

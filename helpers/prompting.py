@@ -53,11 +53,11 @@ class LM:
 
 
 def as_lm(model) -> LM:
-    """The prompting view of a ``load_model`` bridge (its HF model is used directly)."""
-    from .models import model_info
+    """The prompting view of a ``load_model`` model, either backend (its HF model is used directly)."""
+    from .models import hf_module, model_info
 
     info = model_info(model)
-    return LM(hf=model.original_model, tokenizer=model.tokenizer, prepend_bos=info.prepend_bos,
+    return LM(hf=hf_module(model), tokenizer=model.tokenizer, prepend_bos=info.prepend_bos,
               chat=info.chat, name=info.name)
 
 

@@ -24,6 +24,9 @@ steer along several axes at once, e.g. valence and arousal.
 ``ablate`` projects a direction out of the residual stream after the embeddings and after
 every attention and MLP block: the model can no longer write to or read from that axis.
 
+Both take either backend: on an nnsight model (local) the same hook names become torch
+hooks on the Hugging Face modules (``nnsight_backend.hooks``), with the same numbers.
+
 ``generate`` (helpers.generation) is re-exported here: steering and sampling go together.
 """
 from __future__ import annotations
@@ -35,8 +38,9 @@ from typing import Iterator, Sequence
 import numpy as np
 
 from .collect import HOOKS
-from .generation import POSITIONS, Job, generate, generate_many, position_mask  # noqa: F401 (re-exported)
+from .generation import POSITIONS, Job, generate, generate_many, model_hooks, position_mask  # noqa: F401 (re-exported)
 from .models import model_info
+from .nnsight_backend import REPLAY
 
 # ------------------------------------------------------------------ directions
 @dataclass
@@ -191,7 +195,8 @@ def steer(model, direction, layer: int | Sequence[int] | None = None, alpha: flo
             key = (activation.dtype, activation.device)
             if key not in cached:
                 cached[key] = torch.as_tensor(delta_np, dtype=activation.dtype, device=activation.device)
-            handle.calls += 1
+            if hook is not REPLAY:  # nnsight's collect re-reading the same change is not a new one
+                handle.calls += 1
             if where == slice(None):
                 return activation + cached[key]
             activation = activation.clone()
@@ -203,7 +208,7 @@ def steer(model, direction, layer: int | Sequence[int] | None = None, alpha: flo
     fwd_hooks = [(HOOKS["resid_post"].format(layer=lay), make_hook(delta)) for lay, delta in sorted(by_layer.items())]
     handle.hook_names = [name for name, _ in fwd_hooks]
     stack = contextlib.ExitStack()
-    stack.enter_context(model.hooks(fwd_hooks=fwd_hooks))
+    stack.enter_context(model_hooks(model, fwd_hooks))
     handle._stack = stack
     try:
         yield handle
@@ -251,11 +256,12 @@ def ablate(model, direction, layers: Sequence[int] | None = None) -> Iterator[St
         if key not in cached:
             cached[key] = torch.as_tensor(basis, dtype=activation.dtype, device=activation.device)
         u = cached[key]
-        handle.calls += 1
+        if hook is not REPLAY:
+            handle.calls += 1
         return activation - (activation @ u) @ u.T
 
     stack = contextlib.ExitStack()
-    stack.enter_context(model.hooks(fwd_hooks=[(name, project_out) for name in names]))
+    stack.enter_context(model_hooks(model, [(name, project_out) for name in names]))
     handle._stack = stack
     try:
         yield handle

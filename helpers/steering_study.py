@@ -13,6 +13,7 @@ import pandas as pd
 
 from . import steering_runs as S
 from .data import neutral_prompts
+from .models import model_info
 
 AROUSAL_METRICS = ["arousal_index", "exclaims", "vader", "readout_arousal"]
 
@@ -26,7 +27,7 @@ class SteeringStudy:
     def __init__(self, model, settings, probes_path: str | Path):
         s = self.settings = settings
         self.model, self.started, self.seconds = model, time.time(), {}
-        self.n_layers = n = model.cfg.n_layers
+        self.n_layers = n = model_info(model).n_layers
         self.layers = sorted({min(n - 1, int(round(f * n))) for f in s.layer_fractions})
         self.kinds = list(s.kinds)
         t0 = time.time()

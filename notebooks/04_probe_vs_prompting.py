@@ -82,7 +82,7 @@ print(study.describe(), f"; {threads} torch thread(s)")
 # is smaller than in an 8B model.
 
 # %%
-print(f"{model_name}: {study.n_layers} layers, d_model {model.cfg.d_model}, chat template: {study.lm.chat}")
+print(f"{model_name}: {study.n_layers} layers, d_model {model.emo.d_model}, chat template: {study.lm.chat}")
 study.parameter_shares().style.format("{:.1%}")
 
 # %% [markdown]
