@@ -56,16 +56,14 @@ class PersistenceViewer:
                           layout=W.Layout(width="95%"))
         k = W.Dropdown(options=self.ks, value=self.ks[min(len(self.ks) - 1, 3)], description="k")
         axis = W.Dropdown(options=list(self.study.frames), description="Read-out")
-        out = W.Output()
+        # the figure is an ordinary display output updated in place (a display id), not an Output
+        # widget: a headless run (papermill / nbclient) then has no widget traffic to wait on
+        handle = display(self.figure(text.value, k.value, axis.value), display_id=True)
 
         def redraw(_=None):
-            # set the Output's outputs directly: no capture context and no clear_output(wait=True),
-            # which headless runs (papermill / nbclient) can wait on forever
-            out.outputs = ()
-            out.append_display_data(self.figure(text.value, k.value, axis.value))
+            handle.update(self.figure(text.value, k.value, axis.value))
 
         for control in (text, k, axis):
             control.observe(redraw, names="value")
-        display(W.VBox([text, W.HBox([k, axis]), out]))
-        redraw()
+        display(W.VBox([text, W.HBox([k, axis])]))
         return self

@@ -49,6 +49,7 @@ def run_notebook(name: str, parameters: dict, output_dir: Path) -> Path:
         cwd=str(ROOT / "notebooks"),
         kernel_name="python3",
         progress_bar=False,
+        execution_timeout=1200,  # a cell that hangs fails the test instead of the whole run
     )
     return executed
 
