@@ -301,15 +301,7 @@ def _run_chunk(model, items: list[Encoded], specs, layer_list, batch_size, bar, 
     for batch in batches:
         rest = rest_batch([ids_list[i] for i in batch], [prefix_len[i] for i in batch], pad)
         cached = rest.cached
-        content = torch.zeros_like(rest.mask, dtype=torch.bool)  # real tokens minus BOS
-        word = torch.zeros_like(rest.mask, dtype=torch.bool)
-        last = torch.zeros(len(batch), dtype=torch.long)
-        for row, i in enumerate(batch):
-            item = items[i]
-            content[row, [rest.slot(row, j) for j in range(item.first_content, len(item.ids))]] = True
-            if item.word_tokens:
-                word[row, [rest.slot(row, j) for j in item.word_tokens]] = True
-            last[row] = rest.slot(row, len(item.ids) - 1)
+        content, word, last = pooling_masks(items, batch, rest)
         if cached and not whole:  # columns of the rest alone
             content, word, last = content[:, cached:], word[:, cached:], last - cached
         ids, positions, mask, content, word, last = (t.to(device) for t in (rest.ids, rest.positions, rest.mask,
@@ -355,6 +347,23 @@ def _run_chunk(model, items: list[Encoded], specs, layer_list, batch_size, bar, 
             out[spec][where] = values
         bar.update(len(batch))
     return out
+
+
+def pooling_masks(items: Sequence[Encoded], batch: Sequence[int], rest):
+    """(content, word, last) of one rest batch, in its [cache slots | rest] columns: real tokens
+    minus BOS, the emotion word's tokens, and each row's last token."""
+    import torch
+
+    content = torch.zeros_like(rest.mask, dtype=torch.bool)  # real tokens minus BOS
+    word = torch.zeros_like(rest.mask, dtype=torch.bool)
+    last = torch.zeros(len(batch), dtype=torch.long)
+    for row, i in enumerate(batch):
+        item = items[i]
+        content[row, [rest.slot(row, j) for j in range(item.first_content, len(item.ids))]] = True
+        if item.word_tokens:
+            word[row, [rest.slot(row, j) for j in item.word_tokens]] = True
+        last[row] = rest.slot(row, len(item.ids) - 1)
+    return content, word, last
 
 
 def _run_prefixes(model, ids_list, prefix_len, kinds, layer_list, batch_size, device, keep_acts: bool = True) -> dict:

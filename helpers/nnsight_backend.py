@@ -39,7 +39,7 @@ import numpy as np
 
 from .batching import (bank_rows, cache_for, distinct_prefixes, pad_id, prefix_bank, rest_batch,
                        shared_prefix_lengths, widen, with_empty_row)
-from .collect import HOOKS, POOLINGS, _pool
+from .collect import HOOKS, POOLINGS, _pool, pooling_masks
 from .models import (_INFO_FILE, ModelInfo, _configure_tokenizer, _folder_fingerprint, _quiet_stdio,
                      _quiet_transformers, _resolve_local_path, _unknown_model_message, load_tokenizer, model_info)
 
@@ -284,15 +284,7 @@ def run_chunk(model, items, specs, layer_list, batch_size, bar, share_prefixes: 
     for start in range(0, len(plan), batch_size):
         batch = plan[start:start + batch_size]
         rest = rest_batch([ids_list[i] for i in batch], [prefix_len[i] for i in batch], pad_id(model))
-        content = torch.zeros_like(rest.mask, dtype=torch.bool)
-        word = torch.zeros_like(rest.mask, dtype=torch.bool)
-        last = torch.zeros(len(batch), dtype=torch.long)
-        for row, i in enumerate(batch):
-            item = items[i]
-            content[row, [rest.slot(row, j) for j in range(item.first_content, len(item.ids))]] = True
-            if item.word_tokens:
-                word[row, [rest.slot(row, j) for j in item.word_tokens]] = True
-            last[row] = rest.slot(row, len(item.ids) - 1)
+        content, word, last = pooling_masks(items, batch, rest)
         ids, positions, mask, content, word, last = (t.to(device) for t in (rest.ids, rest.positions, rest.mask,
                                                                             content, word, last))
         kwargs: dict = {"attention_mask": mask}
