@@ -159,6 +159,9 @@ def _lbfgs(Z, y, weight, C, W0, basis, *, tol, max_iter):
     rho = torch.zeros((g_, K, HISTORY), dtype=f64, device=dev)
     gamma = 1.0 / g.abs().sum(2).clamp_min(1.0)
     best = g.abs().amax(2)
+    chol = dsum = None
+    if basis is not None:
+        chol, dsum = curvature(M, lam)
     for it in range(max_iter + 1):
         gmax = g.abs().amax(2)
         moving = gmax > tol
@@ -190,7 +193,7 @@ def _lbfgs(Z, y, weight, C, W0, basis, *, tol, max_iter):
             ZT = Z.transpose(1, 2)
             if basis is not None:
                 chol, dsum, B, B64, ZB = chol[keep], dsum[keep], B[keep], B64[keep], ZB[keep]
-        if basis is not None and it % REFRESH == 0:
+        if basis is not None and it and it % REFRESH == 0:
             chol, dsum = curvature(M, lam)
         # two-loop recursion, newest pair first: P = -H g
         q = g.clone()
@@ -252,6 +255,21 @@ def standardiser(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return mean, np.where(scale > floor, scale, 1.0)
 
 
+def principal_basis(X: np.ndarray, rows=None, rank: int = RANK, seed: int = 0) -> torch.Tensor:
+    """[L, d, r] leading principal directions of each layer's standardised rows (``rows`` of ``X`` [n, L, d]).
+
+    Only a preconditioner for ``solve`` (it changes how fast a fit converges, not where): a randomised
+    SVD with one power iteration is enough. ``r = min(rank, d)``.
+    """
+    X = np.asarray(X) if rows is None else np.asarray(X)[rows]
+    mean, scale = standardiser(X)
+    Z = torch.as_tensor(((X - mean) / scale).transpose(1, 0, 2), dtype=torch.float32)  # [L, n, d]
+    r = min(rank, Z.shape[2], Z.shape[1])
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return torch.stack([torch.svd_lowrank(Z[layer], q=r, niter=1)[2] for layer in range(Z.shape[0])])
+
+
 def _stack(X: np.ndarray, y: np.ndarray, row_sets, dtype, device):
     """Groups (row set x layer) of standardised rows, padded: Z [S*L, n_max, d], y, weight, mean/scale [S, L, d]."""
     n_max = max(len(rows) for rows in row_sets)
@@ -269,14 +287,16 @@ def _stack(X: np.ndarray, y: np.ndarray, row_sets, dtype, device):
     return Z.reshape(-1, n_max, d), Y.reshape(-1, n_max), weight.reshape(-1, n_max), means, scales
 
 
-def cv_accuracy_grid(X: np.ndarray, y: np.ndarray, folds, Cs, *, tol: float = TOL, max_iter: int = MAX_ITER,
-                     dtype: torch.dtype = torch.float32, device=None) -> tuple[np.ndarray, int]:
+def cv_accuracy_grid(X: np.ndarray, y: np.ndarray, folds, Cs, *, basis=None, tol: float = TOL,
+                     max_iter: int = MAX_ITER, dtype: torch.dtype = torch.float32,
+                     device=None) -> tuple[np.ndarray, int]:
     """Validation hits of every (layer, C) over ``folds``: (correct [L, K], validation rows counted).
 
     X: [n, L, d] activations (every layer at once), y: [n] labels 0/1, folds: (train, validation)
     index pairs. Each fold standardises with its own training rows (like a scaler inside the
     CV loop); a fold whose training part holds one class only is skipped, as in
-    ``helpers.probes.cross_validate_C``.
+    ``helpers.probes.cross_validate_C``. ``basis``: [L, d, r] preconditioner directions
+    (``principal_basis``; default: from the union of the folds' training rows).
     """
     X = np.asarray(X)
     y = np.asarray(y).astype(np.int64)
@@ -285,9 +305,12 @@ def cv_accuracy_grid(X: np.ndarray, y: np.ndarray, folds, Cs, *, tol: float = TO
     correct = np.zeros((L, K))
     if not folds:
         return correct, 0
+    if basis is None:
+        basis = principal_basis(X, np.unique(np.concatenate([tr for tr, _ in folds])))
     Z, Y, weight, means, scales = _stack(X, y, [tr for tr, _ in folds], dtype, device)
-    coef, intercept, _ = solve(Z, Y, np.asarray(Cs, dtype=np.float64), weight=weight, tol=tol, max_iter=max_iter,
-                               dtype=dtype, device=device)
+    basis = basis[None].expand(len(folds), -1, -1, -1).reshape(-1, *basis.shape[1:])
+    coef, intercept, _ = solve(Z, Y, np.asarray(Cs, dtype=np.float64), weight=weight, basis=basis, tol=tol,
+                               max_iter=max_iter, dtype=dtype, device=device)
     coef, intercept = coef.reshape(len(folds), L, K, -1), intercept.reshape(len(folds), L, K)
     total = 0
     for k, (_, val) in enumerate(folds):
@@ -298,8 +321,8 @@ def cv_accuracy_grid(X: np.ndarray, y: np.ndarray, folds, Cs, *, tol: float = TO
     return correct, total
 
 
-def fit_layers(X: np.ndarray, y: np.ndarray, C, *, rows=None, tol: float = TOL, max_iter: int = MAX_ITER,
-               dtype: torch.dtype = torch.float32, device=None) -> dict[str, np.ndarray]:
+def fit_layers(X: np.ndarray, y: np.ndarray, C, *, rows=None, basis=None, tol: float = TOL,
+               max_iter: int = MAX_ITER, dtype: torch.dtype = torch.float32, device=None) -> dict[str, np.ndarray]:
     """One logistic probe per layer on the rows ``rows`` of ``X`` [n, L, d] (all rows by default).
 
     C: one value, or one per layer. Returns ``mean``, ``scale`` (the standardiser, [L, d]),
@@ -312,8 +335,10 @@ def fit_layers(X: np.ndarray, y: np.ndarray, C, *, rows=None, tol: float = TOL, 
         rows = np.flatnonzero(rows)
     L = X.shape[1]
     C = np.broadcast_to(np.asarray(C, dtype=np.float64), (L,))
+    if basis is None:
+        basis = principal_basis(X, rows)
     Z, Y, weight, means, scales = _stack(X, y, [rows], dtype, device)
-    coef, intercept, info = solve(Z, Y, C[:, None], weight=weight, tol=tol, max_iter=max_iter, dtype=dtype,
-                                  device=device)
+    coef, intercept, info = solve(Z, Y, C[:, None], weight=weight, basis=basis, tol=tol, max_iter=max_iter,
+                                  dtype=dtype, device=device)
     return {"mean": means[0], "scale": scales[0], "coef": coef[:, 0], "intercept": intercept[:, 0],
             "n_iter": info.n_iter[:, 0], "grad_max": info.grad_max[:, 0]}
