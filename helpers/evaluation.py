@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from .data import SPLIT_NAMES
+from .probe_sweep import cv_groups, sweep_layers
 from .probes import C_GRID, PROBE_KINDS, Probe, cross_validate_C, train_probe
 from .runtime import blas_threads
 from .stats import bootstrap_ci
@@ -63,13 +64,6 @@ def prompt_activations(model, df: pd.DataFrame, *, hooks: Sequence[str], pooling
 
 
 # ------------------------------------------------------------------ evaluation of one configuration
-def cv_groups(df: pd.DataFrame) -> np.ndarray:
-    """[n, 2] (adjective, template pattern): CV folds crossed on both, so validation rows have an
-    unseen word in an unseen context, like split E4 (the hardest of E1-E4)."""
-    pattern = df["pattern"] if "pattern" in df.columns else df["template_id"]
-    return np.column_stack([df["adjective"].astype(str).to_numpy(), pattern.astype(str).to_numpy()])
-
-
 cv_accuracy = cross_validate_C  # (best C, validation accuracy); see helpers.probes
 
 
@@ -78,60 +72,28 @@ def evaluate_config(X: np.ndarray, df: pd.DataFrame, parts: dict[str, np.ndarray
                     variants: Sequence[str] = VARIANTS) -> list[dict]:
     """Accuracy rows (variant, split, accuracy, n_test, n_train, C) of logistic probes on one [n, width] matrix.
 
-    Only rows of the relevant training mask are used to choose C and fit; see the module doc.
+    Only rows of the relevant training mask are used to choose C and fit; see the module doc and
+    ``helpers.probe_sweep.sweep_layers`` (this is its one-layer case).
     """
-    y = df["y"].to_numpy().astype(int)
-    groups = cv_groups(df)
-    affirmative = ~df["negation"].to_numpy().astype(bool)
-    train = parts["train"]
-    rows = []
-
-    def fit(mask, C):
-        return train_probe(X[mask], y[mask], axis=axis, kind="logreg", hook="", pooling="", layer=0, C=C, seed=seed)
-
-    with blas_threads(1):
-        C, val = cv_accuracy(X[train], y[train], groups=groups[train], Cs=Cs, folds=folds, seed=seed)
-        probe = fit(train, C)
-        rows.append(dict(variant="all", split="validation", accuracy=val, n_test=int(train.sum()),
-                         n_train=int(train.sum()), C=C))
-        for split in HELD_OUT:
-            test = parts[split]
-            rows.append(dict(variant="all", split=split, accuracy=probe.accuracy(X[test], y[test]),
-                             n_test=int(test.sum()), n_train=int(train.sum()), C=C))
-        train_aff = train & affirmative
-        if parts["negation_transfer"].any() and train_aff.sum() >= 2 * folds and len(np.unique(y[train_aff])) == 2:
-            C_aff, val_aff = cv_accuracy(X[train_aff], y[train_aff], groups=groups[train_aff], Cs=Cs, folds=folds, seed=seed)
-            nt_train, nt_test = parts["train_negation_transfer"], parts["negation_transfer"]
-            nt = fit(nt_train, C_aff)
-            rows.append(dict(variant="all", split="negation_transfer", accuracy=nt.accuracy(X[nt_test], y[nt_test]),
-                             n_test=int(nt_test.sum()), n_train=int(nt_train.sum()), C=C_aff))
-            if "affirmative_only" in variants:
-                aff = fit(train_aff, C_aff)
-                rows.append(dict(variant="affirmative_only", split="validation", accuracy=val_aff,
-                                 n_test=int(train_aff.sum()), n_train=int(train_aff.sum()), C=C_aff))
-                for split in HELD_OUT:
-                    test = parts[split] & affirmative
-                    rows.append(dict(variant="affirmative_only", split=split,
-                                     accuracy=aff.accuracy(X[test], y[test]), n_test=int(test.sum()),
-                                     n_train=int(train_aff.sum()), C=C_aff))
-    return rows
+    return sweep_layers(np.asarray(X)[:, None, :], df, parts, Cs=Cs, folds=folds, seed=seed, variants=variants)[0]
 
 
 def sweep(acts: dict[tuple[str, str], np.ndarray], df: pd.DataFrame, parts: dict[str, np.ndarray], *, axis: str,
           layers: Sequence[int], Cs: Sequence[float] = C_GRID, folds: int = 3, seed: int = 0,
-          variants: Sequence[str] = VARIANTS, progress: bool = True) -> pd.DataFrame:
+          variants: Sequence[str] = VARIANTS, progress: bool = True, device=None) -> pd.DataFrame:
     """Evaluate every (hook, pooling) in ``acts`` at every layer; one row per (variant, split).
 
     ``acts[(hook, pooling)]`` is ``[n_prompts, len(layers), width]`` with ``layers`` its layer indices.
+    All layers of a (hook, pooling) are fitted together (``helpers.probe_sweep``).
     """
     from tqdm.auto import tqdm
 
     rows = []
-    jobs = [(spec, slot, layer) for spec in acts for slot, layer in enumerate(layers)]
-    for (hook, pooling), slot, layer in tqdm(jobs, desc=f"probes {axis}", disable=not progress):
-        X = acts[(hook, pooling)][:, slot, :]
-        for row in evaluate_config(X, df, parts, axis=axis, Cs=Cs, folds=folds, seed=seed, variants=variants):
-            rows.append({"axis": axis, "hook": hook, "pooling": pooling, "layer": int(layer), **row})
+    for hook, pooling in tqdm(list(acts), desc=f"probes {axis}", disable=not progress):
+        per_layer = sweep_layers(acts[(hook, pooling)], df, parts, Cs=Cs, folds=folds, seed=seed, variants=variants,
+                                 device=device)
+        for layer, layer_rows in zip(layers, per_layer):
+            rows += [{"axis": axis, "hook": hook, "pooling": pooling, "layer": int(layer), **row} for row in layer_rows]
     return pd.DataFrame(rows, columns=TABLE_COLUMNS)
 
 

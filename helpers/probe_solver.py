@@ -51,7 +51,7 @@ class SolveInfo:
 def _tensor(a, dtype, device):
     if isinstance(a, torch.Tensor):
         return a.to(device=device, dtype=dtype)
-    return torch.as_tensor(np.asarray(a), dtype=dtype, device=device)
+    return torch.tensor(np.asarray(a), dtype=dtype, device=device)
 
 
 def solve(Z, y, C, *, weight=None, init=None, basis=None, tol: float = TOL, max_iter: int = MAX_ITER,
@@ -265,9 +265,12 @@ def principal_basis(X: np.ndarray, rows=None, rank: int = RANK, seed: int = 0) -
     mean, scale = standardiser(X)
     Z = torch.as_tensor(((X - mean) / scale).transpose(1, 0, 2), dtype=torch.float32)  # [L, n, d]
     r = min(rank, Z.shape[2], Z.shape[1])
+    out = []
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        return torch.stack([torch.svd_lowrank(Z[layer], q=r, niter=1)[2] for layer in range(Z.shape[0])])
+        for layer in range(Z.shape[0]):  # the same seed per layer: a layer's basis does not depend on the others
+            torch.manual_seed(seed)
+            out.append(torch.svd_lowrank(Z[layer], q=r, niter=1)[2])
+    return torch.stack(out)
 
 
 def _stack(X: np.ndarray, y: np.ndarray, row_sets, dtype, device):
