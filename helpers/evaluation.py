@@ -465,8 +465,9 @@ REFERENCES = {
 
 
 def goal_table(best: dict) -> pd.DataFrame:
-    """Goals of issue #5 against the chosen probes (``best`` as in results.json); gap = measured - goal;
-    ci_low / ci_high: the 95% interval of ``best[axis]["accuracy_ci"]`` when present (``split_intervals``)."""
+    """Goals of issue #5 against the chosen probes (``best`` as in results.json; measured = the mean over
+    split seeds); gap = measured - goal; ci_low / ci_high: ``best[axis]["accuracy_ci"]`` when present
+    (``helpers.seeds.seed_interval``); seed_min / seed_max: ``best[axis]["accuracy_range"]``."""
     rows = []
     for axis, goals in GOALS.items():
         got = best[axis]["accuracy"]
@@ -474,8 +475,9 @@ def goal_table(best: dict) -> pd.DataFrame:
         for split, goal in goals.items():
             measured = got.get(split)
             interval = best[axis].get("accuracy_ci", {}).get(split, [None, None])
+            spread = best[axis].get("accuracy_range", {}).get(split, [None, None])
             row = {"axis": axis, "split": split, "goal": goal, "measured": measured,
-                   "ci_low": interval[0], "ci_high": interval[1],
+                   "ci_low": interval[0], "ci_high": interval[1], "seed_min": spread[0], "seed_max": spread[1],
                    "met": measured is not None and measured >= goal,
                    "gap": None if measured is None else measured - goal,
                    "affirmative_only": aff.get(split)}

@@ -255,15 +255,25 @@ def standardiser(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return mean, np.where(scale > floor, scale, 1.0)
 
 
+def _standardised(X: np.ndarray, rows) -> tuple[torch.Tensor, np.ndarray, np.ndarray]:
+    """Rows ``rows`` of ``X`` [n, L, d] standardised per layer: (Z [L, len(rows), d] float32, mean, scale [L, d])."""
+    Xr = torch.as_tensor(np.asarray(X)[rows], dtype=torch.float32)       # [m, L, d]
+    mean = Xr.mean(0, dtype=torch.float64)
+    centred = Xr - mean.to(torch.float32)
+    scale = centred.square().mean(0, dtype=torch.float64).sqrt()
+    floor = 1e-8 * mean.abs().amax(-1, keepdim=True).clamp_min(1.0)
+    scale = torch.where(scale > floor, scale, torch.ones_like(scale))
+    Z = (centred / scale.to(torch.float32)).transpose(0, 1).contiguous()
+    return Z, mean.numpy(), scale.numpy()
+
+
 def principal_basis(X: np.ndarray, rows=None, rank: int = RANK, seed: int = 0) -> torch.Tensor:
     """[L, d, r] leading principal directions of each layer's standardised rows (``rows`` of ``X`` [n, L, d]).
 
     Only a preconditioner for ``solve`` (it changes how fast a fit converges, not where): a randomised
     SVD with one power iteration is enough. ``r = min(rank, d)``.
     """
-    X = np.asarray(X) if rows is None else np.asarray(X)[rows]
-    mean, scale = standardiser(X)
-    Z = torch.as_tensor(((X - mean) / scale).transpose(1, 0, 2), dtype=torch.float32)  # [L, n, d]
+    Z = _standardised(X, np.arange(len(X)) if rows is None else rows)[0]
     r = min(rank, Z.shape[2], Z.shape[1])
     out = []
     with torch.random.fork_rng(devices=[]):
@@ -282,9 +292,8 @@ def _stack(X: np.ndarray, y: np.ndarray, row_sets, dtype, device):
     weight = np.zeros((len(row_sets), L, n_max))
     means, scales = np.zeros((len(row_sets), L, d)), np.zeros((len(row_sets), L, d))
     for k, rows in enumerate(row_sets):
-        mean, scale = standardiser(X[rows])
-        means[k], scales[k] = mean, scale
-        Z[k, :, :len(rows)] = _tensor(((X[rows] - mean) / scale).transpose(1, 0, 2), dtype, device)
+        Zk, means[k], scales[k] = _standardised(X, rows)
+        Z[k, :, :len(rows)] = Zk.to(device=device, dtype=dtype)
         Y[k, :, :len(rows)] = y[rows]
         weight[k, :, :len(rows)] = 1.0
     return Z.reshape(-1, n_max, d), Y.reshape(-1, n_max), weight.reshape(-1, n_max), means, scales

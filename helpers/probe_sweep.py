@@ -47,10 +47,12 @@ def predictions(fit: dict, X: np.ndarray, rows: np.ndarray) -> np.ndarray:
 
 def sweep_layers(X: np.ndarray, df: pd.DataFrame, parts: dict[str, np.ndarray], *, Cs: Sequence[float] = C_GRID,
                  folds: int = 3, seed: int = 0, variants: Sequence[str] = ("all", "affirmative_only"),
-                 device=None) -> list[list[dict]]:
+                 device=None, keep: dict | None = None) -> list[list[dict]]:
     """Accuracy rows (variant, split, accuracy, n_test, n_train, C) of every layer of ``X`` [n, L, width].
 
-    Returns one list of rows per layer, in the order of ``X``'s layer axis.
+    Returns one list of rows per layer, in the order of ``X``'s layer axis. With a dict ``keep``,
+    it also receives ``keep[(variant, split)] = (test rows, correct [rows, L])`` for every scored
+    split and ``keep["fit"]``: the probes fit on ``train`` (``fit_layers``' dict, with ``C``).
     """
     Cs = check_Cs(Cs)
     X = np.asarray(X)
@@ -69,29 +71,35 @@ def sweep_layers(X: np.ndarray, df: pd.DataFrame, parts: dict[str, np.ndarray], 
             out[layer].append(dict(variant=variant, split=split, accuracy=float(acc[layer]), n_test=int(n_test),
                                    n_train=int(n_train), C=float(C[layer])))
 
-    def score(fit, mask):
+    def score(fit, mask, variant, split):
         rows = np.flatnonzero(mask)
         if not len(rows):
             return np.full(L, np.nan)
-        return (predictions(fit, X, rows) == y[rows][:, None]).mean(axis=0)
+        correct = predictions(fit, X, rows) == y[rows][:, None]
+        if keep is not None:
+            keep[(variant, split)] = (rows, correct)
+        return correct.mean(axis=0)
 
     C, val = choose_C_by_layer(X, y, train, groups, Cs=Cs, folds=folds, seed=seed, basis=basis, device=device)
     fit = fit_layers(X, y, C, rows=train, basis=basis, device=device)
+    if keep is not None:
+        keep["fit"] = {**fit, "C": C}
     add("all", "validation", val, len(train), len(train), C)
     for split in HELD_OUT:
-        add("all", split, score(fit, parts[split]), parts[split].sum(), len(train), C)
+        add("all", split, score(fit, parts[split], "all", split), parts[split].sum(), len(train), C)
     train_aff = np.flatnonzero(parts["train"] & affirmative)
     if parts["negation_transfer"].any() and len(train_aff) >= 2 * folds and len(np.unique(y[train_aff])) == 2:
         C_aff, val_aff = choose_C_by_layer(X, y, train_aff, groups, Cs=Cs, folds=folds, seed=seed, basis=basis,
                                            device=device)
         nt_train = np.flatnonzero(parts["train_negation_transfer"])
         nt = fit_layers(X, y, C_aff, rows=nt_train, basis=basis, device=device)
-        add("all", "negation_transfer", score(nt, parts["negation_transfer"]), parts["negation_transfer"].sum(),
-            len(nt_train), C_aff)
+        add("all", "negation_transfer", score(nt, parts["negation_transfer"], "all", "negation_transfer"),
+            parts["negation_transfer"].sum(), len(nt_train), C_aff)
         if "affirmative_only" in variants:
             aff = fit_layers(X, y, C_aff, rows=train_aff, basis=basis, device=device)
             add("affirmative_only", "validation", val_aff, len(train_aff), len(train_aff), C_aff)
             for split in HELD_OUT:
                 test = parts[split] & affirmative
-                add("affirmative_only", split, score(aff, test), test.sum(), len(train_aff), C_aff)
+                add("affirmative_only", split, score(aff, test, "affirmative_only", split), test.sum(),
+                    len(train_aff), C_aff)
     return out
