@@ -28,7 +28,7 @@ from . import evaluation as E
 from . import seeds as S
 from .data import describe_splits
 from .models import model_info
-from .probes import load, readout, save
+from .probes import check_Cs, load, readout, save
 
 AXES = ("valence", "arousal")
 
@@ -43,6 +43,7 @@ class ProbingStudy:
         self.started = time.time()
         self.wide, self.diagnosis = {}, {}
         self.seeds = S.check_seeds(settings.seeds)
+        check_Cs(settings.Cs)
         self.parts, self.seed_runs = {}, {}
 
     # ---------------------------------------------------------------- sweep
@@ -85,7 +86,7 @@ class ProbingStudy:
         """The saved configuration per axis (``criterion``), the alternatives (incl. each hook's best), and
         the affirmative-only configuration, all chosen on the first seed's validation data, then scored
         on every seed: two tables of means over seeds."""
-        s, table = self.settings, self.table
+        s, table, t0 = self.settings, self.table, time.time()
         self.best, self.chosen = {}, {}
         for axis in AXES:
             self.chosen[axis], self.best[axis] = E.summarise_axis(table, axis, self.n_layers, criterion=s.criterion)
@@ -107,6 +108,7 @@ class ProbingStudy:
         for name, cfg in self.alternatives.items():
             got = self._score_seeds(name.split()[0], cfg)
             cfg.update({k: got[k] for k in ("accuracy", "accuracy_seeds", "accuracy_range", "accuracy_ci")})
+        self.seconds["seeds"] = time.time() - t0
         rows = {f"{axis} (chosen: {s.criterion})": {**self.chosen[axis], **self.best[axis]["accuracy"]} for axis in AXES}
         rows.update({name: {**{k: v for k, v in cfg.items() if not k.startswith("accuracy")}, **cfg["accuracy"]}
                      for name, cfg in self.alternatives.items()})
@@ -216,7 +218,7 @@ class ProbingStudy:
 
     def wide_test(self) -> pd.DataFrame:
         """Every seed's probe at the chosen configuration on the whole dataset outside its training rows."""
-        s = self.settings
+        s, t0 = self.settings, time.time()
         for axis in AXES if s.wide_patterns else ():
             cfg, (df, parts) = self.chosen[axis], self.data[axis]
             pool = S.wide_pool(df, parts, axis=axis, n_patterns=s.wide_patterns, seed=s.seed)
@@ -224,6 +226,7 @@ class ProbingStudy:
             key = (axis, cfg["hook"], cfg["pooling"], cfg["layer"])
             self.wide[axis] = S.wide_seed_accuracy(self.seed_runs[key], X[(cfg["hook"], cfg["pooling"])][:, 0, :], pool,
                                                    df, self.parts[axis], seed=s.seed)
+        self.seconds["wide_test"] = time.time() - t0
         frames = [t.drop(columns=["seeds"]).assign(axis=axis) for axis, t in self.wide.items()]
         return pd.concat(frames).set_index(["axis", "split", "rows"]).round(3) if frames else pd.DataFrame()
 
@@ -310,5 +313,6 @@ class ProbingStudy:
             "wide_heldout": {axis: t.to_dict(orient="records") for axis, t in self.wide.items()},
             "human_ratings": self.human_ratings_summary(),
             "table": self.table.to_dict(orient="records"),
-            "seconds": {**{f"sweep_{a}": v for a, v in self.seconds.items()}, "total": time.time() - self.started},
+            "seconds": {**{(k if k in ("seeds", "wide_test") else f"sweep_{k}"): v for k, v in self.seconds.items()},
+                        "total": time.time() - self.started},
         }
