@@ -162,7 +162,7 @@ class ProbingStudy:
     def _train_kinds(self, axis, cfg):
         df, parts = self.data[axis]
         return E.train_all_kinds(self.matrix_at(axis, cfg), df, parts["train"], axis=axis, model_name=self.model_name,
-                                 seed=self.settings.seed, Cs=self.settings.Cs,
+                                 seed=self.seeds[0], Cs=self.settings.Cs,
                                  **{k: cfg[k] for k in ("hook", "pooling", "layer")})
 
     def directions(self) -> pd.DataFrame:
