@@ -35,6 +35,8 @@ AXES = ("valence", "arousal")
 
 class ProbingStudy:
     def __init__(self, model, settings):
+        self.seeds = S.check_seeds(settings.seeds)  # bad settings fail first, naming the parameter
+        check_Cs(settings.Cs)
         self.model, self.settings = model, settings
         self.n_layers = model.cfg.n_layers
         self.layers = list(range(0, self.n_layers, settings.layer_step))
@@ -42,8 +44,6 @@ class ProbingStudy:
         self.data, self.tables, self.seconds, self.matrices = {}, [], {}, {}
         self.started = time.time()
         self.wide, self.diagnosis = {}, {}
-        self.seeds = S.check_seeds(settings.seeds)
-        check_Cs(settings.Cs)
         self.parts, self.seed_runs = {}, {}
 
     # ---------------------------------------------------------------- sweep
