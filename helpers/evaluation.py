@@ -39,6 +39,7 @@ from .stats import bootstrap_ci
 HELD_OUT = ("E1", "E2", "E3", "E4")
 VARIANTS = ("all", "affirmative_only")
 TABLE_COLUMNS = ["axis", "variant", "hook", "pooling", "layer", "split", "accuracy", "n_test", "n_train", "C"]
+LAYER_CHUNK_BYTES = 40 << 20  # activations of the layers fitted in one batch (more stops fitting in the CPU cache)
 
 
 # ------------------------------------------------------------------ data
@@ -84,14 +85,18 @@ def sweep(acts: dict[tuple[str, str], np.ndarray], df: pd.DataFrame, parts: dict
     """Evaluate every (hook, pooling) in ``acts`` at every layer; one row per (variant, split).
 
     ``acts[(hook, pooling)]`` is ``[n_prompts, len(layers), width]`` with ``layers`` its layer indices.
-    All layers of a (hook, pooling) are fitted together (``helpers.probe_sweep``).
+    The layers of a (hook, pooling) are fitted a few at a time, each batch holding every fold, C and
+    layer of its problems (``helpers.probe_sweep``).
     """
     from tqdm.auto import tqdm
 
     rows = []
     for hook, pooling in tqdm(list(acts), desc=f"probes {axis}", disable=not progress):
-        per_layer = sweep_layers(acts[(hook, pooling)], df, parts, Cs=Cs, folds=folds, seed=seed, variants=variants,
-                                 device=device)
+        X = acts[(hook, pooling)]
+        step = max(1, int(LAYER_CHUNK_BYTES // (4 * len(df) * X.shape[2])))  # a few layers per batch stay in cache
+        per_layer = [r for s in range(0, X.shape[1], step)
+                     for r in sweep_layers(X[:, s:s + step], df, parts, Cs=Cs, folds=folds, seed=seed,
+                                           variants=variants, device=device)]
         for layer, layer_rows in zip(layers, per_layer):
             rows += [{"axis": axis, "hook": hook, "pooling": pooling, "layer": int(layer), **row} for row in layer_rows]
     return pd.DataFrame(rows, columns=TABLE_COLUMNS)
