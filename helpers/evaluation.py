@@ -289,7 +289,7 @@ def word_accuracy(X: np.ndarray, df: pd.DataFrame, *, axis: str, C: float, seed:
     """Leave-one-word-out accuracy of every adjective of ``df``: which words the read-out fails on.
 
     For each word, two probes (C fixed) are fit on the rows of every *other* word and scored on
-    the word's own rows:
+    the word's own rows (all of them in one batch, ``helpers.probe_solver.fit_row_sets``):
     - labels by meaning (flipped under negation), all templates: ``accuracy`` on all of the word's
       rows, split into ``affirmative`` and ``negated``;
     - affirmative templates only (the word's own label, no negation involved): ``affirmative_only``.
@@ -297,32 +297,38 @@ def word_accuracy(X: np.ndarray, df: pd.DataFrame, *, axis: str, C: float, seed:
     ``affirmative_only`` and low on ``negated``; a word it does not know is low on both.
     Rows: adjective, adjective_label, n, accuracy, affirmative, negated, affirmative_only; worst first.
     """
-    from tqdm.auto import tqdm
+    from .probe_solver import fit_row_sets
 
     y = df["y"].to_numpy().astype(int)
     words = df["adjective"].astype(str).to_numpy()
     negated = df["negation"].to_numpy().astype(bool)
     own_label = (df["adjective_label"] if "adjective_label" in df.columns else df["label"]).astype(str).to_numpy()
-    rows = []
+    vocabulary = sorted(set(words))
+    others = [words != word for word in vocabulary]
+    affirmative = [~negated & rest for rest in others]
+    usable = [len(np.unique(y[rows])) == 2 for rows in affirmative]
+    fits = fit_row_sets(X, y, C, others + [rows for rows, ok in zip(affirmative, usable) if ok])  # one batch
+    fits_aff = iter(fits[len(vocabulary):])
 
-    def fit(mask):
-        return train_probe(X[mask], y[mask], axis=axis, kind="logreg", hook="", pooling="", layer=0, C=C, seed=seed)
+    def predict(fit, mask):
+        return ((X[mask] - fit["mean"]) / fit["scale"]) @ fit["coef"] + fit["intercept"] > 0
 
     def share(correct, mask):
         return float(correct[mask].mean()) if mask.any() else float("nan")
 
-    with blas_threads(1):
-        for word in tqdm(sorted(set(words)), desc=f"leave-one-word-out {axis}", disable=not progress):
-            mine = words == word
-            correct = fit(~mine).predict(X[mine]) == y[mine]
-            others_affirmative = ~mine & ~negated
-            mine_affirmative = mine & ~negated
-            aff_only = float("nan")
-            if mine_affirmative.any() and len(np.unique(y[others_affirmative])) == 2:
-                aff_only = float((fit(others_affirmative).predict(X[mine_affirmative]) == y[mine_affirmative]).mean())
-            rows.append({"adjective": word, "adjective_label": own_label[mine][0], "n": int(mine.sum()),
-                         "accuracy": float(correct.mean()), "affirmative": share(correct, ~negated[mine]),
-                         "negated": share(correct, negated[mine]), "affirmative_only": aff_only})
+    rows = []
+    for word, fit, ok in zip(vocabulary, fits, usable):
+        mine = words == word
+        correct = predict(fit, mine) == y[mine]
+        mine_affirmative = mine & ~negated
+        aff_only = float("nan")
+        if ok:
+            fit_aff = next(fits_aff)
+            if mine_affirmative.any():
+                aff_only = float((predict(fit_aff, mine_affirmative) == y[mine_affirmative]).mean())
+        rows.append({"adjective": word, "adjective_label": own_label[mine][0], "n": int(mine.sum()),
+                     "accuracy": float(correct.mean()), "affirmative": share(correct, ~negated[mine]),
+                     "negated": share(correct, negated[mine]), "affirmative_only": aff_only})
     out = pd.DataFrame(rows, columns=["adjective", "adjective_label", "n", "accuracy", "affirmative", "negated",
                                       "affirmative_only"])
     return out.sort_values(["accuracy", "adjective"], kind="stable").reset_index(drop=True)

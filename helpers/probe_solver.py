@@ -354,3 +354,21 @@ def fit_layers(X: np.ndarray, y: np.ndarray, C, *, rows=None, basis=None, tol: f
                                   dtype=dtype, device=device)
     return {"mean": means[0], "scale": scales[0], "coef": coef[:, 0], "intercept": intercept[:, 0],
             "n_iter": info.n_iter[:, 0], "grad_max": info.grad_max[:, 0]}
+
+
+def fit_row_sets(X: np.ndarray, y: np.ndarray, C: float, row_sets, *, tol: float = TOL, max_iter: int = MAX_ITER,
+                 dtype: torch.dtype = torch.float32, device=None, chunk_bytes: int = 48 << 20) -> list[dict]:
+    """One logistic probe per row set of ``X`` [n, d] (e.g. leave-one-word-out), all in one batch.
+
+    Returns, per row set, ``fit_layers``' dict for a single layer (``mean``, ``scale``, ``coef``,
+    ``intercept`` without the layer axis)."""
+    X = np.asarray(X)[:, None, :]
+    y = np.asarray(y).astype(np.int64)
+    row_sets = [np.flatnonzero(r) if np.asarray(r).dtype == bool else np.asarray(r) for r in row_sets]
+    basis = principal_basis(X, np.unique(np.concatenate(row_sets)))
+    Z, Y, weight, means, scales = _stack(X, y, row_sets, dtype, device)
+    coef, intercept, info = solve(Z, Y, np.full((len(row_sets), 1), float(C)), weight=weight,
+                                  basis=basis.expand(len(row_sets), -1, -1), tol=tol, max_iter=max_iter, dtype=dtype,
+                                  device=device, chunk_bytes=chunk_bytes)
+    return [{"mean": means[k, 0], "scale": scales[k, 0], "coef": coef[k, 0], "intercept": float(intercept[k, 0]),
+             "grad_max": float(info.grad_max[k, 0])} for k in range(len(row_sets))]
