@@ -62,8 +62,7 @@ out = output_folder(output_dir)
 threads = set_torch_threads(settings.torch_threads)
 model = load_model(model_name, backend=backend, remote=remote)
 study = ProbingStudy(model, settings)
-print(f"{model_name}: {study.n_layers} layers; probing layers {study.layers}; split seeds {study.seeds}; "
-      f"{threads} torch thread(s)")
+print(f"{model_name}: {study.n_layers} layers; probing {study.layers}; seeds {study.seeds}; {threads} thread(s)")
 
 # %% [markdown]
 # ## Sweep: every axis x hook x pooling x layer (first split seed)
