@@ -16,7 +16,7 @@ help:
 	@echo "make run        run notebooks 01-05 on MODEL=$(MODEL) into runs/$(MODEL)/ (resumes); BACKEND=nnsight [REMOTE=1]"
 	@echo "make sweep      run the grid in $(SWEEP) into runs/sweep/"
 	@echo "make test       the whole test suite (real models, notebooks in quick mode, browser test)"
-	@echo "make bench      collect() speed benchmark -> bench/results.json"
+	@echo "make bench      collect() and probe-fitting speed benchmarks -> bench/results.json"
 	@echo "make lab        JupyterLab on the notebooks"
 
 setup: venv deps models chromium
@@ -60,6 +60,7 @@ test-fast:
 
 bench:
 	$(PY) bench/bench_collect.py
+	$(PY) bench/bench_probes.py --model $(MODEL)
 
 lab:
 	$(VENV)/bin/jupyter lab notebooks/

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from .data import SPLIT_NAMES
+from .probe_sweep import cv_groups, sweep_layers
 from .probes import C_GRID, PROBE_KINDS, Probe, cross_validate_C, train_probe
 from .runtime import blas_threads
 from .stats import bootstrap_ci
@@ -38,6 +39,7 @@ from .stats import bootstrap_ci
 HELD_OUT = ("E1", "E2", "E3", "E4")
 VARIANTS = ("all", "affirmative_only")
 TABLE_COLUMNS = ["axis", "variant", "hook", "pooling", "layer", "split", "accuracy", "n_test", "n_train", "C"]
+LAYER_CHUNK_BYTES = 40 << 20  # activations of the layers fitted in one batch (more stops fitting in the CPU cache)
 
 
 # ------------------------------------------------------------------ data
@@ -63,13 +65,6 @@ def prompt_activations(model, df: pd.DataFrame, *, hooks: Sequence[str], pooling
 
 
 # ------------------------------------------------------------------ evaluation of one configuration
-def cv_groups(df: pd.DataFrame) -> np.ndarray:
-    """[n, 2] (adjective, template pattern): CV folds crossed on both, so validation rows have an
-    unseen word in an unseen context, like split E4 (the hardest of E1-E4)."""
-    pattern = df["pattern"] if "pattern" in df.columns else df["template_id"]
-    return np.column_stack([df["adjective"].astype(str).to_numpy(), pattern.astype(str).to_numpy()])
-
-
 cv_accuracy = cross_validate_C  # (best C, validation accuracy); see helpers.probes
 
 
@@ -78,60 +73,32 @@ def evaluate_config(X: np.ndarray, df: pd.DataFrame, parts: dict[str, np.ndarray
                     variants: Sequence[str] = VARIANTS) -> list[dict]:
     """Accuracy rows (variant, split, accuracy, n_test, n_train, C) of logistic probes on one [n, width] matrix.
 
-    Only rows of the relevant training mask are used to choose C and fit; see the module doc.
+    Only rows of the relevant training mask are used to choose C and fit; see the module doc and
+    ``helpers.probe_sweep.sweep_layers`` (this is its one-layer case).
     """
-    y = df["y"].to_numpy().astype(int)
-    groups = cv_groups(df)
-    affirmative = ~df["negation"].to_numpy().astype(bool)
-    train = parts["train"]
-    rows = []
-
-    def fit(mask, C):
-        return train_probe(X[mask], y[mask], axis=axis, kind="logreg", hook="", pooling="", layer=0, C=C, seed=seed)
-
-    with blas_threads(1):
-        C, val = cv_accuracy(X[train], y[train], groups=groups[train], Cs=Cs, folds=folds, seed=seed)
-        probe = fit(train, C)
-        rows.append(dict(variant="all", split="validation", accuracy=val, n_test=int(train.sum()),
-                         n_train=int(train.sum()), C=C))
-        for split in HELD_OUT:
-            test = parts[split]
-            rows.append(dict(variant="all", split=split, accuracy=probe.accuracy(X[test], y[test]),
-                             n_test=int(test.sum()), n_train=int(train.sum()), C=C))
-        train_aff = train & affirmative
-        if parts["negation_transfer"].any() and train_aff.sum() >= 2 * folds and len(np.unique(y[train_aff])) == 2:
-            C_aff, val_aff = cv_accuracy(X[train_aff], y[train_aff], groups=groups[train_aff], Cs=Cs, folds=folds, seed=seed)
-            nt_train, nt_test = parts["train_negation_transfer"], parts["negation_transfer"]
-            nt = fit(nt_train, C_aff)
-            rows.append(dict(variant="all", split="negation_transfer", accuracy=nt.accuracy(X[nt_test], y[nt_test]),
-                             n_test=int(nt_test.sum()), n_train=int(nt_train.sum()), C=C_aff))
-            if "affirmative_only" in variants:
-                aff = fit(train_aff, C_aff)
-                rows.append(dict(variant="affirmative_only", split="validation", accuracy=val_aff,
-                                 n_test=int(train_aff.sum()), n_train=int(train_aff.sum()), C=C_aff))
-                for split in HELD_OUT:
-                    test = parts[split] & affirmative
-                    rows.append(dict(variant="affirmative_only", split=split,
-                                     accuracy=aff.accuracy(X[test], y[test]), n_test=int(test.sum()),
-                                     n_train=int(train_aff.sum()), C=C_aff))
-    return rows
+    return sweep_layers(np.asarray(X)[:, None, :], df, parts, Cs=Cs, folds=folds, seed=seed, variants=variants)[0]
 
 
 def sweep(acts: dict[tuple[str, str], np.ndarray], df: pd.DataFrame, parts: dict[str, np.ndarray], *, axis: str,
           layers: Sequence[int], Cs: Sequence[float] = C_GRID, folds: int = 3, seed: int = 0,
-          variants: Sequence[str] = VARIANTS, progress: bool = True) -> pd.DataFrame:
+          variants: Sequence[str] = VARIANTS, progress: bool = True, device=None) -> pd.DataFrame:
     """Evaluate every (hook, pooling) in ``acts`` at every layer; one row per (variant, split).
 
     ``acts[(hook, pooling)]`` is ``[n_prompts, len(layers), width]`` with ``layers`` its layer indices.
+    The layers of a (hook, pooling) are fitted a few at a time, each batch holding every fold, C and
+    layer of its problems (``helpers.probe_sweep``).
     """
     from tqdm.auto import tqdm
 
     rows = []
-    jobs = [(spec, slot, layer) for spec in acts for slot, layer in enumerate(layers)]
-    for (hook, pooling), slot, layer in tqdm(jobs, desc=f"probes {axis}", disable=not progress):
-        X = acts[(hook, pooling)][:, slot, :]
-        for row in evaluate_config(X, df, parts, axis=axis, Cs=Cs, folds=folds, seed=seed, variants=variants):
-            rows.append({"axis": axis, "hook": hook, "pooling": pooling, "layer": int(layer), **row})
+    for hook, pooling in tqdm(list(acts), desc=f"probes {axis}", disable=not progress):
+        X = acts[(hook, pooling)]
+        step = max(1, int(LAYER_CHUNK_BYTES // (4 * len(df) * X.shape[2])))  # a few layers per batch stay in cache
+        per_layer = [r for s in range(0, X.shape[1], step)
+                     for r in sweep_layers(X[:, s:s + step], df, parts, Cs=Cs, folds=folds, seed=seed,
+                                           variants=variants, device=device)]
+        for layer, layer_rows in zip(layers, per_layer):
+            rows += [{"axis": axis, "hook": hook, "pooling": pooling, "layer": int(layer), **row} for row in layer_rows]
     return pd.DataFrame(rows, columns=TABLE_COLUMNS)
 
 
@@ -322,7 +289,7 @@ def word_accuracy(X: np.ndarray, df: pd.DataFrame, *, axis: str, C: float, seed:
     """Leave-one-word-out accuracy of every adjective of ``df``: which words the read-out fails on.
 
     For each word, two probes (C fixed) are fit on the rows of every *other* word and scored on
-    the word's own rows:
+    the word's own rows (all of them in one batch, ``helpers.probe_solver.fit_row_sets``):
     - labels by meaning (flipped under negation), all templates: ``accuracy`` on all of the word's
       rows, split into ``affirmative`` and ``negated``;
     - affirmative templates only (the word's own label, no negation involved): ``affirmative_only``.
@@ -330,32 +297,38 @@ def word_accuracy(X: np.ndarray, df: pd.DataFrame, *, axis: str, C: float, seed:
     ``affirmative_only`` and low on ``negated``; a word it does not know is low on both.
     Rows: adjective, adjective_label, n, accuracy, affirmative, negated, affirmative_only; worst first.
     """
-    from tqdm.auto import tqdm
+    from .probe_solver import fit_row_sets
 
     y = df["y"].to_numpy().astype(int)
     words = df["adjective"].astype(str).to_numpy()
     negated = df["negation"].to_numpy().astype(bool)
     own_label = (df["adjective_label"] if "adjective_label" in df.columns else df["label"]).astype(str).to_numpy()
-    rows = []
+    vocabulary = sorted(set(words))
+    others = [words != word for word in vocabulary]
+    affirmative = [~negated & rest for rest in others]
+    usable = [len(np.unique(y[rows])) == 2 for rows in affirmative]
+    fits = fit_row_sets(X, y, C, others + [rows for rows, ok in zip(affirmative, usable) if ok])  # one batch
+    fits_aff = iter(fits[len(vocabulary):])
 
-    def fit(mask):
-        return train_probe(X[mask], y[mask], axis=axis, kind="logreg", hook="", pooling="", layer=0, C=C, seed=seed)
+    def predict(fit, mask):
+        return ((X[mask] - fit["mean"]) / fit["scale"]) @ fit["coef"] + fit["intercept"] > 0
 
     def share(correct, mask):
         return float(correct[mask].mean()) if mask.any() else float("nan")
 
-    with blas_threads(1):
-        for word in tqdm(sorted(set(words)), desc=f"leave-one-word-out {axis}", disable=not progress):
-            mine = words == word
-            correct = fit(~mine).predict(X[mine]) == y[mine]
-            others_affirmative = ~mine & ~negated
-            mine_affirmative = mine & ~negated
-            aff_only = float("nan")
-            if mine_affirmative.any() and len(np.unique(y[others_affirmative])) == 2:
-                aff_only = float((fit(others_affirmative).predict(X[mine_affirmative]) == y[mine_affirmative]).mean())
-            rows.append({"adjective": word, "adjective_label": own_label[mine][0], "n": int(mine.sum()),
-                         "accuracy": float(correct.mean()), "affirmative": share(correct, ~negated[mine]),
-                         "negated": share(correct, negated[mine]), "affirmative_only": aff_only})
+    rows = []
+    for word, fit, ok in zip(vocabulary, fits, usable):
+        mine = words == word
+        correct = predict(fit, mine) == y[mine]
+        mine_affirmative = mine & ~negated
+        aff_only = float("nan")
+        if ok:
+            fit_aff = next(fits_aff)
+            if mine_affirmative.any():
+                aff_only = float((predict(fit_aff, mine_affirmative) == y[mine_affirmative]).mean())
+        rows.append({"adjective": word, "adjective_label": own_label[mine][0], "n": int(mine.sum()),
+                     "accuracy": float(correct.mean()), "affirmative": share(correct, ~negated[mine]),
+                     "negated": share(correct, negated[mine]), "affirmative_only": aff_only})
     out = pd.DataFrame(rows, columns=["adjective", "adjective_label", "n", "accuracy", "affirmative", "negated",
                                       "affirmative_only"])
     return out.sort_values(["accuracy", "adjective"], kind="stable").reset_index(drop=True)
@@ -503,8 +476,9 @@ REFERENCES = {
 
 
 def goal_table(best: dict) -> pd.DataFrame:
-    """Goals of issue #5 against the chosen probes (``best`` as in results.json); gap = measured - goal;
-    ci_low / ci_high: the 95% interval of ``best[axis]["accuracy_ci"]`` when present (``split_intervals``)."""
+    """Goals of issue #5 against the chosen probes (``best`` as in results.json; measured = the mean over
+    split seeds); gap = measured - goal; ci_low / ci_high: ``best[axis]["accuracy_ci"]`` when present
+    (``helpers.seeds.seed_interval``); seed_min / seed_max: ``best[axis]["accuracy_range"]``."""
     rows = []
     for axis, goals in GOALS.items():
         got = best[axis]["accuracy"]
@@ -512,8 +486,9 @@ def goal_table(best: dict) -> pd.DataFrame:
         for split, goal in goals.items():
             measured = got.get(split)
             interval = best[axis].get("accuracy_ci", {}).get(split, [None, None])
+            spread = best[axis].get("accuracy_range", {}).get(split, [None, None])
             row = {"axis": axis, "split": split, "goal": goal, "measured": measured,
-                   "ci_low": interval[0], "ci_high": interval[1],
+                   "ci_low": interval[0], "ci_high": interval[1], "seed_min": spread[0], "seed_max": spread[1],
                    "met": measured is not None and measured >= goal,
                    "gap": None if measured is None else measured - goal,
                    "affirmative_only": aff.get(split)}

@@ -14,7 +14,6 @@ positive valence / high arousal), the axis that steering adds to the residual st
 from __future__ import annotations
 
 import os
-import warnings
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Sequence
@@ -162,40 +161,67 @@ def classify(model, probe: Probe, texts: Sequence[str], words: Sequence[str] | N
 C_GRID = (0.001, 0.01, 0.1, 1.0)  # inverse L2 strength on standardised features
 
 
+def check_Cs(Cs, name: str = "Cs") -> tuple[float, ...]:
+    """The C grid as a tuple of floats; a ``ValueError`` naming ``name`` unless it is non-empty and positive."""
+    import numbers
+
+    values = tuple(Cs) if isinstance(Cs, (list, tuple, np.ndarray)) else None
+    if not values or not all(isinstance(c, numbers.Real) and not isinstance(c, bool) and np.isfinite(c) and c > 0
+                             for c in values):
+        raise ValueError(f"{name} must be a non-empty sequence of positive numbers (inverse L2 strengths), got {Cs!r}.")
+    return tuple(float(c) for c in values)
+
+
 def _standardiser(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Column mean and std of the training rows; constant columns get scale 1 (as sklearn)."""
-    mean = X.mean(axis=0)
-    scale = X.std(axis=0)
-    scale = np.where(scale > 1e-8 * max(1.0, float(np.abs(mean).max(initial=0.0))), scale, 1.0)
-    return mean, scale
+    from .probe_solver import standardiser
+
+    return standardiser(X)
 
 
 def _folds(y: np.ndarray, groups, folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    """(train, validation) index pairs: stratified, grouped, or crossed (two group columns)."""
+    """(train, validation) index pairs: stratified, grouped, or crossed (two group columns).
+
+    A ``ValueError`` names ``folds`` / ``groups`` when there are fewer groups (words, template
+    patterns) than folds.
+    """
     from sklearn.model_selection import GroupKFold, StratifiedKFold
 
+    if isinstance(folds, bool) or not isinstance(folds, (int, np.integer)) or folds < 2:
+        raise ValueError(f"folds must be an integer >= 2, got {folds!r}.")
     if groups is not None:
         groups = np.asarray(groups)
+        if groups.shape[0] != len(y) or groups.ndim not in (1, 2) or (groups.ndim == 2 and groups.shape[1] != 2):
+            raise ValueError(f"groups must hold one label (or one pair of labels) per row: shape ({len(y)},) or "
+                             f"({len(y)}, 2); got {groups.shape}.")
         if groups.ndim == 2:  # crossed: validate on unseen values of BOTH columns (like split E4)
             rng = np.random.default_rng(seed)
             fold_of = []
-            for column in groups.T:
+            for name, column in zip(("words (groups[:, 0])", "patterns (groups[:, 1])"), groups.T):
                 values, codes = np.unique(column, return_inverse=True)
                 if len(values) < folds:
-                    raise ValueError(f"Crossed CV needs at least {folds} distinct values per group column.")
+                    raise ValueError(f"folds={folds} crossed folds need at least {folds} distinct {name}; "
+                                     f"got {len(values)}. Pass fewer folds or more groups.")
                 fold_of.append(rng.permutation(len(values))[codes] % folds)
             pairs = [(np.flatnonzero((fold_of[0] != k) & (fold_of[1] != k)),
                       np.flatnonzero((fold_of[0] == k) & (fold_of[1] == k))) for k in range(folds)]
             return [(tr, va) for tr, va in pairs if len(tr) and len(va)]
-        if len(np.unique(groups)) >= folds:
-            return list(GroupKFold(n_splits=folds, shuffle=True, random_state=seed).split(y, y, groups))
+        if len(np.unique(groups)) < folds:
+            raise ValueError(f"folds={folds} grouped folds need at least {folds} distinct groups; "
+                             f"got {len(np.unique(groups))}.")
+        return list(GroupKFold(n_splits=folds, shuffle=True, random_state=seed).split(y, y, groups))
     k = max(2, min(folds, int(np.bincount(y, minlength=2).min())))
     return list(StratifiedKFold(n_splits=k, shuffle=True, random_state=seed).split(y, y))
 
 
+def best_C(score: np.ndarray, Cs: Sequence[float]) -> int:
+    """Index of the C with the highest CV accuracy; ties go to the smaller C (stronger regularisation)."""
+    return max(range(len(Cs)), key=lambda i: (score[i], -Cs[i]))
+
+
 def cross_validate_C(X: np.ndarray, y: np.ndarray, *, groups: np.ndarray | None = None,
                      Cs: Sequence[float] = C_GRID, folds: int = 3, seed: int = 0,
-                     max_iter: int = 200) -> tuple[float, float]:
+                     max_iter: int = 1000) -> tuple[float, float]:
     """(best C, its validation accuracy) by k-fold CV on the rows given (training rows only).
 
     Each fold standardises with its own training part. With ``groups`` (e.g. the adjective
@@ -203,39 +229,28 @@ def cross_validate_C(X: np.ndarray, y: np.ndarray, *, groups: np.ndarray | None 
     With two group columns ``[n, 2]`` (e.g. adjective and template pattern) the folds are
     crossed: fold k validates on rows whose adjective AND pattern fall in fold k and trains on
     rows where neither does (the E4 situation; each fold trains on ~(1 - 1/k)^2 of the rows).
-    Cs are fitted from the strongest regularisation up with warm starts (same optimum, fewer
-    iterations). Ties go to the smaller C (stronger regularisation).
+    Every (fold, C) is one problem of a single batched fit (``helpers.probe_solver``), converged
+    to a gradient tolerance tighter than sklearn's defaults. Ties go to the smaller C (stronger
+    regularisation).
     """
-    from sklearn.exceptions import ConvergenceWarning
-    from sklearn.linear_model import LogisticRegression
+    from .probe_solver import cv_accuracy_grid
 
-    X = np.asarray(X, dtype=np.float64)
+    Cs = check_Cs(Cs)
+    X = np.asarray(X)
     y = np.asarray(y).astype(np.int64)
+    if X.ndim != 2 or X.shape[0] != y.shape[0]:
+        raise ValueError(f"X must be [n, width] with one label per row; got X {X.shape}, y {y.shape}.")
     split = _folds(y, groups, folds, seed)
-    correct = np.zeros(len(Cs))
-    total = 0
-    with blas_threads(1):
-        for train, val in split:
-            if len(np.unique(y[train])) < 2:
-                continue
-            mean, scale = _standardiser(X[train])
-            Ztr, Zval = (X[train] - mean) / scale, (X[val] - mean) / scale
-            model = LogisticRegression(max_iter=max_iter, tol=1e-3, warm_start=True)
-            for i in np.argsort(Cs, kind="stable"):
-                with warnings.catch_warnings():  # a rough optimum is enough to rank C values
-                    warnings.simplefilter("ignore", ConvergenceWarning)
-                    model.set_params(C=Cs[i]).fit(Ztr, y[train])
-                correct[i] += (model.predict(Zval) == y[val]).sum()
-            total += len(val)
+    correct, total = cv_accuracy_grid(X[:, None, :], y, split, Cs, max_iter=max_iter)
     if total == 0:
         raise ValueError("Cross-validation found no fold with both classes in its training part.")
-    score = correct / total
-    best = max(range(len(Cs)), key=lambda i: (score[i], -Cs[i]))
+    score = correct[0] / total
+    best = best_C(score, Cs)
     return float(Cs[best]), float(score[best])
 
 
 def choose_C(X: np.ndarray, y: np.ndarray, *, groups: np.ndarray | None = None, Cs: Sequence[float] = C_GRID,
-             folds: int = 3, seed: int = 0, max_iter: int = 200) -> float:
+             folds: int = 3, seed: int = 0, max_iter: int = 1000) -> float:
     """The C of ``cross_validate_C`` (CV accuracy on the training rows given; ties to the smaller C)."""
     return cross_validate_C(X, y, groups=groups, Cs=Cs, folds=folds, seed=seed, max_iter=max_iter)[0]
 
@@ -247,8 +262,9 @@ def train_probe(X: np.ndarray, y: np.ndarray, *, axis: str, kind: str = "logreg"
     """Fit one probe on training activations ``X`` [n, width] with labels ``y`` (1 = positive / high).
 
     kind:
-    - ``"logreg"``: StandardScaler + L2 logistic regression (lbfgs); ``C=None`` chooses C in
-      ``Cs`` by ``folds``-fold CV on these rows only (grouped by ``groups`` when given).
+    - ``"logreg"``: StandardScaler + L2 logistic regression (sklearn's objective, solved by
+      ``helpers.probe_solver``); ``C=None`` chooses C in ``Cs`` by ``folds``-fold CV on these rows
+      only (grouped by ``groups`` when given).
     - ``"mean_diff"``: the difference of class means (raw space), normalised.
     - ``"pc1"``: the first principal component of the (centred) rows, signed so that
       class 1 projects higher than class 0 on average. Unsupervised apart from the sign.
@@ -259,8 +275,6 @@ def train_probe(X: np.ndarray, y: np.ndarray, *, axis: str, kind: str = "logreg"
     ``((x - mean) / scale) @ coef + intercept`` form with ``scale = 1``.
     ``direction`` is always a unit vector in RAW activation space pointing to class 1.
     """
-    from sklearn.linear_model import LogisticRegression
-
     if kind not in PROBE_KINDS:
         raise ValueError(f"Unknown probe kind {kind!r}; choose one of {list(PROBE_KINDS)}.")
     X = np.asarray(X, dtype=np.float64)
@@ -272,19 +286,18 @@ def train_probe(X: np.ndarray, y: np.ndarray, *, axis: str, kind: str = "logreg"
     metrics: dict = {"n_train": int(len(y))}
     mu0, mu1 = X[y == 0].mean(axis=0), X[y == 1].mean(axis=0)
     if kind == "logreg":
+        from .probe_solver import fit_layers
+
         if C is None:
             C, metrics["cv_accuracy"] = cross_validate_C(X, y, groups=groups, Cs=Cs, folds=folds, seed=seed)
-        mean, scale = _standardiser(X)
-        Z = (X - mean) / scale
-        model = LogisticRegression(C=C, max_iter=max_iter, tol=1e-4)
-        with blas_threads(1):
-            model.fit(Z, y)
-        coef, intercept = model.coef_[0], float(model.intercept_[0])
+        C = check_Cs([C], name="C")[0]
+        fit = fit_layers(X[:, None, :], y, C, max_iter=max_iter)
+        mean, scale, coef, intercept = fit["mean"][0], fit["scale"][0], fit["coef"][0], float(fit["intercept"][0])
         raw = coef / scale
         norm = np.linalg.norm(raw)
         direction = raw / norm if norm > 0 else raw
         metrics["C"] = float(C)
-        metrics["train_accuracy"] = float((model.predict(Z) == y).mean())
+        metrics["train_accuracy"] = float(((((X - mean) / scale) @ coef + intercept > 0) == y).mean())
         projection_std = float((X @ direction).std())
     else:
         if kind == "mean_diff":

@@ -2,13 +2,20 @@
 directions, the plane, VADER, goals, the wide test, the diagnosis, and results.json.
 
     study = ProbingStudy(model, Probing.preset("quick"))
-    study.sweep()                    # every axis x hook x pooling x layer
-    study.choose()                   # the saved configuration, on validation data only
+    study.sweep()                    # every axis x hook x pooling x layer (first split seed)
+    study.choose()                   # the configurations, on validation data only; scored on every seed
     ...
     study.save(out)                  # probes.npz + results.json
 
-The statistics live in ``helpers.evaluation``; this class only keeps the state a notebook
-section hands to the next (prompts, split masks, the accuracy table, activation matrices).
+Split seeds (``settings.seeds``): the sweep and the choice of configuration use the first seed's
+split (validation = crossed CV on its training rows); every chosen configuration is then refit
+and scored on every seed's split (``helpers.seeds``), and the headline accuracies are the mean
+over seeds with [min, max] and an interval resampling seeds, words and template patterns. The
+saved probes, their directions, the plane, VADER and the diagnosis are the first seed's (single-seed
+figures, shown as such).
+
+The statistics live in ``helpers.evaluation`` and ``helpers.seeds``; this class only keeps the state
+a notebook section hands to the next (prompts, split masks, the accuracy table, activation matrices).
 """
 from __future__ import annotations
 
@@ -18,15 +25,18 @@ import numpy as np
 import pandas as pd
 
 from . import evaluation as E
+from . import seeds as S
 from .data import describe_splits
 from .models import model_info
-from .probes import load, readout, save
+from .probes import check_Cs, load, readout, save
 
 AXES = ("valence", "arousal")
 
 
 class ProbingStudy:
     def __init__(self, model, settings):
+        self.seeds = S.check_seeds(settings.seeds)  # bad settings fail first, naming the parameter
+        check_Cs(settings.Cs)
         self.model, self.settings = model, settings
         self.n_layers = model_info(model).n_layers
         self.layers = list(range(0, self.n_layers, settings.layer_step))
@@ -34,18 +44,22 @@ class ProbingStudy:
         self.data, self.tables, self.seconds, self.matrices = {}, [], {}, {}
         self.started = time.time()
         self.wide, self.diagnosis = {}, {}
+        self.parts, self.seed_runs = {}, {}
 
     # ---------------------------------------------------------------- sweep
     def sweep(self) -> pd.DataFrame:
-        """Prompts, split masks and the accuracy table of every axis x hook x pooling x layer."""
+        """Prompts, every seed's split masks, and the first seed's accuracy table of every axis x hook x
+        pooling x layer."""
         s = self.settings
         for axis in AXES:
             t0 = time.time()
-            df, parts, acts, table = E.run_axis(self.model, axis, hooks=s.hooks, poolings=s.poolings,
-                                                layers=self.layers, n_templates=s.n_templates,
-                                                n_adjectives=s.n_adjectives, seed=s.seed, Cs=s.Cs, folds=s.folds)
+            df, _ = E.prompt_set(axis, n_templates=s.n_templates, n_adjectives=s.n_adjectives, seed=s.seed)
+            self.parts[axis] = S.split_sets(df, self.seeds)
+            parts = self.parts[axis][self.seeds[0]]
+            acts = E.prompt_activations(self.model, df, hooks=s.hooks, poolings=s.poolings, layers=self.layers)
+            self.tables.append(E.sweep(acts, df, parts, axis=axis, layers=self.layers, Cs=s.Cs, folds=s.folds,
+                                       seed=self.seeds[0], device=self.device))
             self.data[axis] = (df, parts)
-            self.tables.append(table)
             self.seconds[axis] = time.time() - t0
             del acts
         self.table = pd.concat(self.tables, ignore_index=True)
@@ -59,27 +73,81 @@ class ProbingStudy:
         return self.best_rows.pivot_table(index=["axis", "variant", "hook", "pooling"], columns="split",
                                           values=["accuracy", "layer"]).round(3)
 
+    @property
+    def device(self):
+        """Where the probe fits run: the model's device (CUDA when ``load_model`` put it there)."""
+        try:
+            return next(self.model.parameters()).device
+        except (AttributeError, StopIteration, TypeError):
+            return None
+
     # ---------------------------------------------------------------- choice
     def choose(self) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """The saved configuration per axis (``criterion``), the alternatives, and the
-        affirmative-only configuration; two tables."""
-        s, table = self.settings, self.table
+        """The saved configuration per axis (``criterion``), the alternatives (incl. each hook's best), and
+        the affirmative-only configuration, all chosen on the first seed's validation data, then scored
+        on every seed: two tables of means over seeds."""
+        s, table, t0 = self.settings, self.table, time.time()
         self.best, self.chosen = {}, {}
         for axis in AXES:
             self.chosen[axis], self.best[axis] = E.summarise_axis(table, axis, self.n_layers, criterion=s.criterion)
-        self.alternatives = {f"{axis} ({name})": E.choose_config(table, axis, **kw) for axis in AXES
-                             for name, kw in (("mean_heldout", {"criterion": "mean_heldout"}),
-                                              ("word pooling", {"exclude_poolings": [p for p in s.poolings if p != "word"]}))
-                             if name != "word pooling" or "word" in s.poolings}
+        options = [("mean_heldout", {"criterion": "mean_heldout"})]
+        if "word" in s.poolings:
+            options.append(("word pooling", {"exclude_poolings": [p for p in s.poolings if p != "word"]}))
+        options += [(f"best {hook}", {"hooks": [hook]}) for hook in s.hooks]
+        self.alternatives = {f"{axis} ({name})": E.choose_config(self._hook_table(table, kw.pop("hooks", None)),
+                                                                 axis, **kw)
+                             for axis in AXES for name, kw in [(n, dict(k)) for n, k in options]}
+        for axis in AXES:
+            self._score_seeds(axis, self.chosen[axis], self.best[axis])
+            aff = self.best[axis].get("affirmative_only_config")
+            if aff:
+                got = self._score_seeds(axis, aff)
+                aff.update({"accuracy": got["accuracy_affirmative_only"],
+                            **{k + "_affirmative_only": got[k + "_affirmative_only"] for k in
+                               ("accuracy_seeds", "accuracy_range", "accuracy_ci")}})
+        for name, cfg in self.alternatives.items():
+            got = self._score_seeds(name.split()[0], cfg)
+            cfg.update({k: got[k] for k in ("accuracy", "accuracy_seeds", "accuracy_range", "accuracy_ci")})
+        self.seconds["seeds"] = time.time() - t0
         rows = {f"{axis} (chosen: {s.criterion})": {**self.chosen[axis], **self.best[axis]["accuracy"]} for axis in AXES}
-        rows.update({name: {**cfg, **self._accuracies(name, cfg)} for name, cfg in self.alternatives.items()})
-        affirmative = pd.DataFrame({axis: {**{k: v for k, v in b["affirmative_only_config"].items() if k != "accuracy"},
+        rows.update({name: {**{k: v for k, v in cfg.items() if not k.startswith("accuracy")}, **cfg["accuracy"]}
+                     for name, cfg in self.alternatives.items()})
+        affirmative = pd.DataFrame({axis: {**{k: v for k, v in b["affirmative_only_config"].items()
+                                              if not k.startswith("accuracy")},
                                            **b["affirmative_only_config"]["accuracy"]}
                                     for axis, b in self.best.items() if "affirmative_only_config" in b}).T
         return pd.DataFrame(rows).T.drop(columns=["criterion"]).round(3), affirmative.round(3)
 
-    def _accuracies(self, name, cfg):
-        return E.accuracies_at(self.table, name.split()[0], cfg["hook"], cfg["pooling"], cfg["layer"])
+    @staticmethod
+    def _hook_table(table, hooks):
+        return table if hooks is None else table[table["hook"].isin(hooks)]
+
+    def _score_seeds(self, axis: str, cfg: dict, into: dict | None = None) -> dict:
+        """``cfg`` refit and scored on every seed (cached per configuration); its seed summary, also
+        written into ``into`` (the first seed's figures kept as ``accuracy_first_seed``)."""
+        key = (axis, cfg["hook"], cfg["pooling"], cfg["layer"])
+        if key not in self.seed_runs:
+            df = self.data[axis][0]
+            self.seed_runs[key] = S.evaluate_seeds(self.matrix_at(axis, cfg), df, self.parts[axis], Cs=self.settings.Cs,
+                                                   folds=self.settings.folds, device=self.device)
+        got = S.summarise_seeds(self.seed_runs[key], self.data[axis][0], seed=self.settings.seed)
+        if into is not None:
+            into["accuracy_first_seed"] = dict(into["accuracy"])
+            into["accuracy_affirmative_only_first_seed"] = dict(into["accuracy_affirmative_only"])
+            into.update({k: v for k, v in got.items() if k != "validation_accuracy"})
+            into["validation_accuracy_seeds"] = got["validation_accuracy"]
+        return got
+
+    def seed_table(self) -> pd.DataFrame:
+        """Per-seed accuracies of the chosen configurations (rows: axis x split; columns: seeds, mean, min, max)."""
+        rows = {}
+        for axis in AXES:
+            b = self.best[axis]
+            for split, values in b["accuracy_seeds"].items():
+                rows[(axis, split)] = {**{f"seed {s}": v for s, v in zip(self.seeds, values)}, "mean": b["accuracy"][split],
+                                       "min": b["accuracy_range"][split][0], "max": b["accuracy_range"][split][1],
+                                       "ci_low": b["accuracy_ci"][split][0], "ci_high": b["accuracy_ci"][split][1]}
+        return pd.DataFrame(rows).T.round(3)
 
     def matrix_at(self, axis: str, cfg: dict) -> np.ndarray:
         """Activations ``[prompts, width]`` of ``axis``'s prompts at configuration ``cfg`` (cached)."""
@@ -94,7 +162,7 @@ class ProbingStudy:
     def _train_kinds(self, axis, cfg):
         df, parts = self.data[axis]
         return E.train_all_kinds(self.matrix_at(axis, cfg), df, parts["train"], axis=axis, model_name=self.model_name,
-                                 seed=self.settings.seed, Cs=self.settings.Cs,
+                                 seed=self.seeds[0], Cs=self.settings.Cs,
                                  **{k: cfg[k] for k in ("hook", "pooling", "layer")})
 
     def directions(self) -> pd.DataFrame:
@@ -143,24 +211,23 @@ class ProbingStudy:
         return self.vader_result
 
     def goals(self) -> pd.DataFrame:
-        """Issue #5's goals against the chosen probes, with two-way cluster bootstrap intervals."""
-        for axis in AXES:
-            df, parts = self.data[axis]
-            self.best[axis]["accuracy_ci"] = E.split_intervals(self.logreg[axis], self.matrix_at(axis, self.chosen[axis]),
-                                                               df, parts, self.table, axis=axis, seed=self.settings.seed)
+        """Issue #5's goals against the chosen probes' means over seeds, with intervals that resample
+        seeds, words and template patterns (``helpers.seeds.seed_interval``)."""
         self.goal_table = E.goal_table(self.best)
         return self.goal_table.round(3)
 
     def wide_test(self) -> pd.DataFrame:
-        """The saved probes, unchanged, on the whole dataset outside the training rows."""
-        for axis in AXES if self.settings.wide_patterns else ():
-            probe = self.logreg[axis]
-            prompts = E.wide_heldout_prompts(*self.data[axis], axis=axis, n_patterns=self.settings.wide_patterns,
-                                             seed=self.settings.seed)
-            X = E.prompt_activations(self.model, prompts, hooks=[probe.hook], poolings=[probe.pooling], layers=[probe.layer])
-            self.wide[axis] = E.wide_heldout_accuracy(probe, X[(probe.hook, probe.pooling)][:, 0, :], prompts,
-                                                      seed=self.settings.seed)
-        frames = [t.assign(axis=axis) for axis, t in self.wide.items()]
+        """Every seed's probe at the chosen configuration on the whole dataset outside its training rows."""
+        s, t0 = self.settings, time.time()
+        for axis in AXES if s.wide_patterns else ():
+            cfg, (df, parts) = self.chosen[axis], self.data[axis]
+            pool = S.wide_pool(df, parts, axis=axis, n_patterns=s.wide_patterns, seed=s.seed)
+            X = E.prompt_activations(self.model, pool, hooks=[cfg["hook"]], poolings=[cfg["pooling"]], layers=[cfg["layer"]])
+            key = (axis, cfg["hook"], cfg["pooling"], cfg["layer"])
+            self.wide[axis] = S.wide_seed_accuracy(self.seed_runs[key], X[(cfg["hook"], cfg["pooling"])][:, 0, :], pool,
+                                                   df, self.parts[axis], seed=s.seed)
+        self.seconds["wide_test"] = time.time() - t0
+        frames = [t.drop(columns=["seeds"]).assign(axis=axis) for axis, t in self.wide.items()]
         return pd.concat(frames).set_index(["axis", "split", "rows"]).round(3) if frames else pd.DataFrame()
 
     # ---------------------------------------------------------------- diagnosis
@@ -225,13 +292,14 @@ class ProbingStudy:
         return {
             "model": self.model_name, "n_layers": self.n_layers, "d_model": model_info(self.model).d_model,
             "layers": self.layers, "hooks": list(s.hooks), "poolings": list(s.poolings), "seed": s.seed,
+            "split_seed": self.seeds[0],
             "settings": s.as_dict(), "criterion": s.criterion, "Cs": list(s.Cs), "folds": s.folds,
             "n_prompts": {axis: len(v[0]) for axis, v in self.data.items()},
             "split_sizes": {axis: describe_splits(*v).set_index("split")[["train", "test"]].to_dict(orient="index")
                             for axis, v in self.data.items()},
             "best": self.best,
-            "alternatives": {name: {**cfg, "accuracy": self._accuracies(name, cfg)}
-                             for name, cfg in self.alternatives.items()},
+            "seeds": list(self.seeds),
+            "alternatives": self.alternatives,
             "best_per_split": self.best_rows.to_dict(orient="records"),
             "direction_accuracy": self.kind_accuracy, "cosines": self.cosines,
             "vader_spearman": self.vader_result["spearman"], "vader_p_value": self.vader_result["p_value"],
@@ -245,5 +313,6 @@ class ProbingStudy:
             "wide_heldout": {axis: t.to_dict(orient="records") for axis, t in self.wide.items()},
             "human_ratings": self.human_ratings_summary(),
             "table": self.table.to_dict(orient="records"),
-            "seconds": {**{f"sweep_{a}": v for a, v in self.seconds.items()}, "total": time.time() - self.started},
+            "seconds": {**{(k if k in ("seeds", "wide_test") else f"sweep_{k}"): v for k, v in self.seconds.items()},
+                        "total": time.time() - self.started},
         }

@@ -93,11 +93,13 @@ class Probing(Settings):
     wide_patterns: int = 24              # template patterns per wide held-out split (0: skip)
     readout_words: int = 3000            # rated words (Warriner norms) for the continuous read-outs (0: skip)
     readout_test_words: int = 1000       # of which held out, never trained on
-    seed: int = 0                        # split and sampling seed
+    seeds: tuple[int, ...] = (0, 1, 2, 3, 4)  # split seeds: the first one's sweep chooses the configurations
+    #                                      and gives the saved probes; every seed refits and scores them
+    seed: int = 0                        # sampling seed (prompts, VADER templates, wide-test patterns)
     torch_threads: int | None = None
 
     PRESETS = {"quick": {"layer_step": 6, "n_templates": 16, "n_adjectives": 20, "wide_patterns": 1,
-                         "readout_words": 300, "readout_test_words": 100},
+                         "readout_words": 300, "readout_test_words": 100, "seeds": (0, 1)},
                "full": {"n_templates": 160, "n_adjectives": 80, "wide_patterns": 48}}
 
 

@@ -92,15 +92,21 @@ def _emergence_rows(summary: dict) -> list[str]:
 # ------------------------------------------------------------------ 03
 def _probing_entry(results: dict) -> dict:
     entry: dict[str, Any] = {}
+    n_seeds = len(results.get("seeds") or []) or None
     for axis in AXES:
         best = dig(results, "best", axis, default={}) or {}
-        probe = {k: best.get(k) for k in ("layer", "hook", "pooling", "depth_fraction", "accuracy", "accuracy_ci")}
+        probe = {k: best.get(k) for k in ("layer", "hook", "pooling", "depth_fraction", "accuracy", "accuracy_ci",
+                                          "accuracy_range", "accuracy_seeds", "accuracy_first_seed")}
+        probe["n_seeds"] = n_seeds
         probe["accuracy_wide"] = {
-            row["split"]: {k: row[k] for k in ("accuracy", "ci_low", "ci_high", "n_words", "n_patterns")}
+            row["split"]: {k: row.get(k) for k in ("accuracy", "ci_low", "ci_high", "n_words", "n_patterns", "min",
+                                                   "max", "seeds")}
             for row in (dig(results, "wide_heldout", axis) or []) if row.get("rows") == "all"}
         if axis == "arousal":
             probe["accuracy_affirmative_only"] = best.get("accuracy_affirmative_only")
         entry[f"{axis}_probe"] = probe
+    entry["hook_best"] = {name: {k: cfg.get(k) for k in ("layer", "hook", "pooling", "accuracy", "accuracy_range")}
+                          for name, cfg in (results.get("alternatives") or {}).items() if "(best " in name}
     entry["vader_spearman"] = results.get("vader_spearman")
     human = results.get("human_ratings") or {}
     entry["human_ratings"] = {k: human.get(k) for k in ("valence_heldout_spearman", "arousal_heldout_spearman",
@@ -108,20 +114,37 @@ def _probing_entry(results: dict) -> dict:
     return entry
 
 
+def _count(value) -> str:
+    return f"{value:.0f}" if isinstance(value, float) else fmt(value)
+
+
+def _spread(pair) -> str:
+    return f", seeds {fmt(pair[0])}-{fmt(pair[1])}" if pair and pair[0] is not None else ""
+
+
 def _probing_rows(summary: dict) -> list[str]:
     rows = []
     for axis in AXES:
         probe = summary.get(f"{axis}_probe") or {}
+        n = probe.get("n_seeds")
+        over = f", mean of {n} split seeds" if n else ""
         where = f"layer {fmt(probe.get('layer'))} ({probe.get('hook')}, {probe.get('pooling')})"
-        intervals = probe.get("accuracy_ci") or {}
+        intervals, ranges = probe.get("accuracy_ci") or {}, probe.get("accuracy_range") or {}
         for split, acc in (probe.get("accuracy") or {}).items():
-            rows.append(f"| {axis} probe accuracy {split}, {where} | {fmt(acc)}{interval(intervals.get(split))} |")
+            rows.append(f"| {axis} probe accuracy {split}, {where}{over} | {fmt(acc)}{interval(intervals.get(split))}"
+                        f"{_spread(ranges.get(split))} |")
         for split, wide in (probe.get("accuracy_wide") or {}).items():
-            rows.append(f"| {axis} probe accuracy {split} ({wide['n_words']} words, {wide['n_patterns']} patterns) | "
-                        f"{fmt(wide['accuracy'])}{interval((wide['ci_low'], wide['ci_high']))} |")
+            rows.append(f"| {axis} probe accuracy {split} ({_count(wide['n_words'])} words, "
+                        f"{_count(wide['n_patterns'])} patterns){over} | {fmt(wide['accuracy'])}"
+                        f"{interval((wide['ci_low'], wide['ci_high']))}{_spread((wide.get('min'), wide.get('max')))} |")
         for split, acc in (probe.get("accuracy_affirmative_only") or {}).items():
-            rows.append(f"| {axis} probe accuracy {split}, affirmative templates only | {fmt(acc)} |")
-    rows.append(f"| probe readout vs VADER (Spearman) | {fmt(summary.get('vader_spearman'))} |")
+            rows.append(f"| {axis} probe accuracy {split}, affirmative templates only{over} | {fmt(acc)} |")
+    for name, cfg in (summary.get("hook_best") or {}).items():
+        for split in ("E1", "E4"):
+            acc = (cfg.get("accuracy") or {}).get(split)
+            rows.append(f"| {name}: layer {fmt(cfg.get('layer'))} ({cfg.get('pooling')}) accuracy {split}, mean over "
+                        f"seeds | {fmt(acc)}{_spread((cfg.get('accuracy_range') or {}).get(split))} |")
+    rows.append(f"| probe readout vs VADER (Spearman, first split seed) | {fmt(summary.get('vader_spearman'))} |")
     human = summary.get("human_ratings") or {}
     for axis in AXES:
         rows.append(f"| ridge read-out of human {axis} (Warriner), held-out Spearman "

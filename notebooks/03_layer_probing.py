@@ -30,11 +30,20 @@
 # convention (a negated *calm* is high arousal) is doubtful, so arousal is also reported on
 # affirmative templates only, where the label is clear. The chosen probes are saved to
 # `probes.npz` for notebooks 04 and 05.
+#
+# **Split seeds.** One split holds out only a few adjectives (E1) and template patterns (E2), and
+# which ones moves the accuracies. So every headline accuracy is measured on `seeds` splits (five
+# by default) of the same prompts: the sweep and the choice of configuration use the first seed
+# (validation data only), then every seed refits the chosen probes on its own training rows and
+# scores its own test rows. Headline numbers are the **mean over seeds**, with the seeds' min-max and
+# a 95% interval that resamples seeds, adjectives and template patterns. Figures from one seed
+# (the heatmaps, the saved probes' directions, the diagnosis) say so.
 
 # %% tags=["parameters"]
 model_name = "smollm2-135m"
 preset = "default"            # "quick": every 6th layer, ~320 prompts per axis; "full": more prompts
 overrides = {}                # any field of helpers.settings.Probing, e.g. {"criterion": "mean_heldout"}
+seeds = None                  # split seeds, e.g. [0, 1, 2]; None: the preset's (default 0-4, quick 0-1)
 output_dir = "../runs/smollm2-135m/03_layer_probing"
 backend = "transformer_lens"  # or "nnsight"
 remote = False
@@ -48,18 +57,20 @@ from helpers.probing_study import ProbingStudy
 from helpers.runtime import set_torch_threads
 from helpers.settings import Probing
 
-settings = Probing.preset(preset, **overrides)
+settings = Probing.preset(preset, **overrides, **({} if seeds is None else {"seeds": tuple(seeds)}))
 out = output_folder(output_dir)
 threads = set_torch_threads(settings.torch_threads)
 model = load_model(model_name, backend=backend, remote=remote)
 study = ProbingStudy(model, settings)
-print(f"{model_name}: {study.n_layers} layers; probing layers {study.layers}; {threads} torch thread(s)")
+print(f"{model_name}: {study.n_layers} layers; probing {study.layers}; seeds {study.seeds}; {threads} thread(s)")
 
 # %% [markdown]
-# ## Sweep: every axis x hook x pooling x layer
+# ## Sweep: every axis x hook x pooling x layer (first split seed)
 #
-# For each axis: the prompts and their split masks (sizes below), the activations of every
-# (hook, pooling) from one forward pass, then the probes. For each configuration: C is chosen
+# For each axis: the prompts and their split masks (sizes below: the first seed's), the activations
+# of every (hook, pooling) from one forward pass, then the probes: all layers of a (hook, pooling),
+# every C and every CV fold are one batch of logistic regressions (`helpers.probe_solver`). For each
+# configuration: C is chosen
 # by 3-fold cross-validation on the training rows, with folds **crossed on adjective and
 # template pattern** (a validation row has a word and a context its fold never saw, as in E4);
 # the `validation` split is that CV accuracy. The negation-transfer and affirmative-only probes
@@ -70,7 +81,7 @@ print(f"{model_name}: {study.n_layers} layers; probing layers {study.layers}; {t
 study.sweep()
 
 # %% [markdown]
-# ## Accuracy by layer and pooling
+# ## Accuracy by layer and pooling (first split seed)
 #
 # One figure per axis and hook; each panel is a split (top: the train-only validation score).
 # Bright = accurate, the colour scale runs from 0 so that below-chance negation transfer (a probe
@@ -115,12 +126,25 @@ study.best_per_split()
 # needs to know where the emotion word is, so it cannot classify free text: it is excluded
 # from the saved probes but reported (last rows) for comparison. Below the table: the
 # configuration the same criterion picks for affirmative templates only (train and test), the
-# fair setting for arousal.
+# fair setting for arousal, and each hook's best configuration (`best resid_post`, `best attn_v`).
+#
+# The choice is made once, on the first seed's validation data. Then every configuration in these
+# tables is refit on each seed's training rows (C again by crossed CV on them) and scored on that
+# seed's test rows; the accuracies shown are the **means over seeds**. (The seeds share one prompt
+# sample, so a row that is a test row under one seed can be a training row under another; within a
+# seed no test row is ever fitted.)
 
 # %%
 chosen_table, affirmative_table = study.choose()
 display(chosen_table)
 affirmative_table
+
+# %% [markdown]
+# The chosen configurations' accuracy on every seed: how much of a headline number is the luck of one
+# split. `ci_low` / `ci_high`: the 95% interval that resamples seeds, adjectives and template patterns.
+
+# %%
+study.seed_table()
 
 # %% [markdown]
 # Accuracy over depth at the chosen hook and pooling (solid: labels by meaning; dotted:
@@ -134,9 +158,9 @@ for axis in ("valence", "arousal"):
     fig.show()
 
 # %% [markdown]
-# ## Three directions per axis: logistic regression, difference of means, PC1
+# ## Three directions per axis: logistic regression, difference of means, PC1 (first split seed)
 #
-# At each axis's chosen configuration, on its training rows: the logistic-regression weights
+# At each axis's chosen configuration, on the first seed's training rows: the logistic-regression weights
 # (mapped back to raw activation space), the difference of class means, and the first
 # principal component of the template-centred training activations (signed by the labels;
 # without the centring PC1 is the direction along which templates differ). Their cosines say
@@ -147,7 +171,7 @@ display(study.directions())
 study.cosines
 
 # %% [markdown]
-# ## The valence-arousal plane
+# ## The valence-arousal plane (first split seed)
 #
 # To compare the valence and arousal directions they must live in the same space, so here
 # both axes are probed at the **valence** configuration (the arousal probes are refit there on
@@ -169,7 +193,7 @@ save_figure(fig, out, "valence_arousal_plane")
 fig.show()
 
 # %% [markdown]
-# ## Human norms: does the valence read-out follow VADER ratings?
+# ## Human norms: does the valence read-out follow VADER ratings? (first split seed)
 #
 # The saved valence probe reads every valence adjective that **no training prompt contains**
 # (the E1 words plus all the dataset's adjectives outside the sampled set), in `vader_templates`
@@ -186,14 +210,15 @@ fig.show()
 # %% [markdown]
 # ## Goals and references
 #
-# The goals of issue #5 against the chosen probes (`measured`, labels by meaning; `gap` =
-# measured - goal), with arousal on affirmative templates alongside, and the two reference
-# results: the Emo_LLM slides (GPT-2 value vectors) and a plain last-token script on SmolLM2.
+# The goals of issue #5 against the chosen probes (`measured`: the mean over split seeds, labels by
+# meaning; `gap` = measured - goal; `seed_min` / `seed_max`: the seeds' range), with arousal on
+# affirmative templates alongside, and the two reference results: the Emo_LLM slides (GPT-2 value
+# vectors) and a plain last-token script on SmolLM2.
 #
-# `ci_low` / `ci_high` bound a 95% interval from a **two-way cluster bootstrap** over adjectives
-# and template patterns: a test split holds few distinct words and templates (E1: the held-out
-# words), and rows that share one are not independent evidence. A goal above `ci_high` is missed
-# by more than the luck of the draw.
+# `ci_low` / `ci_high` bound a 95% bootstrap interval that resamples the **split seeds, the
+# adjectives and the template patterns**: a test split holds few distinct words and templates (E1:
+# the held-out words), rows that share one are not independent evidence, and another split holds
+# out other words. A goal above `ci_high` is missed by more than the luck of the draw.
 
 # %%
 study.goals()
@@ -202,19 +227,21 @@ study.goals()
 # ## A wider test, after every choice is made
 #
 # `n_adjectives` and `n_templates` sample part of the dataset per axis to stay inside the time
-# budget, so E1 holds a few words and E2 a few template patterns, and the intervals above are wide. Here the saved
-# probes, unchanged, read prompts from the whole dataset outside the training rows:
-# `E1_wide` puts every adjective that no training row contains into `wide_patterns` training
-# patterns (affirmative and negated twin); `E2_wide` puts the training adjectives into
-# `wide_patterns` patterns that no training row contains; `E4_wide` puts the unseen adjectives into
-# those unseen patterns. Intervals: the same two-way cluster bootstrap. Nothing here feeds back
-# into a choice: the probes were saved before this cell.
+# budget, so E1 holds a few words and E2 a few template patterns, and the intervals above are wide.
+# Here every seed's probe at the chosen configuration, unchanged, reads prompts from the whole
+# dataset outside that seed's training rows. One pool of prompts serves all seeds: every adjective
+# in `wide_patterns` patterns of the sampled templates and in `wide_patterns` patterns outside the
+# sample (affirmative and negated twin). Per seed, `E1_wide` is every adjective its training rows do
+# not contain, in the pool's sampled patterns it trains on; `E2_wide` its training adjectives in
+# the outside patterns; `E4_wide` the unseen adjectives in the outside patterns. Accuracy: mean over
+# seeds (`min`, `max`), interval resampling seeds, words and patterns; `n`, `n_words`, `n_patterns`
+# are per seed, averaged. Nothing here feeds back into a choice.
 
 # %%
 study.wide_test()
 
 # %% [markdown]
-# ## Where the probes err, and how far a linear read-out can go
+# ## Where the probes err, and how far a linear read-out can go (first split seed)
 #
 # For each axis at its chosen configuration: the saved probe's accuracy on the affirmative and on
 # the negated rows of every split; on the negated test rows, its accuracy per negation cue; and
@@ -231,7 +258,7 @@ display(breakdown, ceiling)
 study.diagnosis["valence"]["negators"].round(3)
 
 # %% [markdown]
-# ### Which words fail
+# ### Which words fail (first split seed's C)
 #
 # The splits above pool words; here every adjective is held out in turn (**leave one word out**,
 # C of the saved probe): a probe fit on the rows of all the other words reads the held-out word's
@@ -280,18 +307,23 @@ print(f"saved {out / 'probes.npz'} and results.json in {results['seconds']['tota
 # %% [markdown]
 # ## Keys of `results.json`
 #
-# - `model`, `n_layers`, `d_model`, `layers`, `hooks`, `poolings`, `seed`, `settings`, `criterion`, `Cs`,
-#   `folds`, `n_prompts` (per axis), `split_sizes` (per axis and split: train / test rows).
+# - `model`, `n_layers`, `d_model`, `layers`, `hooks`, `poolings`, `seed` (sampling), `seeds` (split seeds),
+#   `split_seed` (the first: sweep, choice, saved probes), `settings`, `criterion`, `Cs`, `folds`, `n_prompts`
+#   (per axis), `split_sizes` (per axis and split: train / test rows, first seed).
 # - `best`: per axis (`valence`, `arousal`), the saved probes' configuration: `layer`, `hook`,
-#   `pooling`, `depth_fraction` (= (layer + 1) / n_layers), `criterion`, `validation_accuracy`,
-#   `accuracy` (`E1`, `E2`, `E3`, `E4`, `negation_transfer`; labels by meaning) and
-#   `accuracy_affirmative_only` (`E1`-`E4`, affirmative templates for train and test, same configuration);
+#   `pooling`, `depth_fraction` (= (layer + 1) / n_layers), `criterion`, `validation_accuracy` (first
+#   seed: what the choice saw; `validation_accuracy_seeds`: the mean over seeds);
+#   `accuracy` (`E1`, `E2`, `E3`, `E4`, `negation_transfer`; labels by meaning): the **mean over seeds**,
+#   with `accuracy_seeds` (per seed, in the order of `seeds`), `accuracy_range` ([min, max]) and `accuracy_ci`
+#   ([low, high] of the 95% bootstrap interval over seeds, adjectives and template patterns);
+#   `accuracy_first_seed`: the single-seed figures; the same five keys with `_affirmative_only`
+#   (`E1`-`E4`, affirmative templates for train and test, same configuration);
 #   `affirmative_only_config`: the configuration chosen on affirmative templates only (`layer`, `hook`,
-#   `pooling`, `depth_fraction`, `validation_accuracy`, `accuracy` on E1-E4).
-#   `accuracy_ci`: per split (E1-E4, `negation_transfer`), [low, high] of the 95% two-way cluster
-#   bootstrap interval (adjectives x template patterns).
-# - `alternatives`: the configuration chosen by mean held-out accuracy, and the best `word`-pooling
-#   configuration, with their accuracies.
+#   `pooling`, `depth_fraction`, `validation_accuracy`, `accuracy` on E1-E4 as means over seeds, with
+#   `accuracy_seeds_affirmative_only`, `accuracy_range_affirmative_only`, `accuracy_ci_affirmative_only`).
+# - `alternatives`: the configuration chosen by mean held-out accuracy, the best `word`-pooling
+#   configuration and each hook's best (`"valence (best attn_v)"`), with `accuracy` (means over seeds),
+#   `accuracy_seeds`, `accuracy_range`, `accuracy_ci`.
 # - `best_per_split`: for every axis, variant, split, hook and pooling, the best layer, its accuracy
 #   and depth fraction (descriptive; looks at the test set).
 # - `direction_accuracy`: E1-E4 accuracy of each saved probe kind (`"valence/logreg"`, ...).
@@ -299,20 +331,25 @@ print(f"saved {out / 'probes.npz'} and results.json in {results['seconds']['tota
 #   `shared_config`: all pairs, both axes, at the valence configuration.
 # - `vader_spearman` (with `vader_p_value`, `vader_n_words`): Spearman correlation of the valence
 #   read-out of unseen adjectives with VADER; `vader_spearman_E1` on the E1 prompts only.
-# - `goals`: the issue's goals against `best` (`measured`, `ci_low`, `ci_high`, `met`, `gap`, references).
+# - `goals`: the issue's goals against `best` (`measured` = mean over seeds, `ci_low`, `ci_high`, `seed_min`,
+#   `seed_max`, `met`, `gap`, references).
 # - `error_breakdown`: per axis, the saved probe's accuracy on the `affirmative`, `negated` and `all`
 #   rows of each split (`split`, `rows`, `accuracy`, `n`); `negator_accuracy`: per axis, its accuracy on
 #   the negated held-out rows per negation cue (`negator`, `accuracy`, `n`), worst first.
 # - `fit_ceiling`: per axis, a C = 100 probe at the chosen configuration: `train_accuracy` (also
 #   `train_accuracy_affirmative`, `train_accuracy_negated`) on its own training rows and `E3_accuracy`.
-# - `wide_heldout`: per axis, the saved probe on the wide held-out splits (`E1_wide`, `E2_wide`,
-#   `E4_wide`) and their `affirmative` / `negated` rows: `split`, `rows`, `n`, `n_words`, `n_patterns`,
-#   `accuracy`, `ci_low`, `ci_high` (empty when `wide_patterns` is 0).
+# - `wide_heldout`: per axis, every seed's probe on its wide held-out splits (`E1_wide`, `E2_wide`,
+#   `E4_wide`) and their `affirmative` / `negated` rows: `split`, `rows`, `n`, `n_words`, `n_patterns` (per
+#   seed, averaged), `accuracy` (mean over seeds), `min`, `max`, `ci_low`, `ci_high`, `seeds` (per seed;
+#   empty when `wide_patterns` is 0).
 # - `word_accuracy`: per axis, every adjective held out in turn (`adjective`, `adjective_label`, `n`,
 #   `accuracy`, `affirmative`, `negated`: the labels-by-meaning probe on the word's rows;
 #   `affirmative_only`: a probe fit on affirmative templates on the word's affirmative rows), worst first.
-# - `table`: every accuracy: rows of `axis`, `variant` (`all` | `affirmative_only`), `hook`, `pooling`,
-#   `layer`, `split` (`validation`, `E1`-`E4`, `negation_transfer`), `accuracy`, `n_test`, `n_train`, `C`.
+#   `error_breakdown`, `negator_accuracy`, `fit_ceiling`, `word_accuracy`, `direction_accuracy`, `cosines` and
+#   the VADER keys are the first seed's (single seed).
+# - `table`: every accuracy of the first seed's sweep: rows of `axis`, `variant` (`all` | `affirmative_only`),
+#   `hook`, `pooling`, `layer`, `split` (`validation`, `E1`-`E4`, `negation_transfer`), `accuracy`, `n_test`,
+#   `n_train`, `C`.
 # - `seconds`: wall-clock time per axis sweep and in total.
 #
 # Files: `probes.npz` (load with `helpers.probes.load`), `accuracy_table.csv` (= `table`),

@@ -68,37 +68,40 @@ def test_word_feature_fails_negation_transfer(table):
 
 
 def test_no_test_row_is_ever_fitted(table, monkeypatch):
-    # Every fit (C search and final probe) must see only rows of its own training mask. Each
-    # row carries its index in column 5, so the spies can tell which rows they were given.
+    # Every fit (C search, final probe) and the solver's preconditioner must see only rows of their
+    # own training mask: spies on the batched calls of helpers.probe_sweep record the rows.
+    import helpers.probe_sweep as probe_sweep
+
     df, parts = table
     X = features(df, meaning=2.0)
-    X[:, 5] = np.arange(len(df))
     seen = []
+    real_cv, real_fit, real_basis = probe_sweep.cv_accuracy_grid, probe_sweep.fit_layers, probe_sweep.principal_basis
 
-    real_cv, real_train = evaluation.cross_validate_C, evaluation.train_probe
+    def spy_cv(Xs, ys, split, Cs, **kw):
+        seen.append(("cv", set(np.concatenate([np.r_[tr, va] for tr, va in split]).tolist())))
+        return real_cv(Xs, ys, split, Cs, **kw)
 
-    def spy_cv(Xs, ys, **kw):
-        seen.append(("cv", set(Xs[:, 5].astype(int))))
-        return real_cv(Xs, ys, **kw)
+    def spy_fit(Xs, ys, C, *, rows, **kw):
+        seen.append(("fit", set(np.asarray(rows).tolist())))
+        return real_fit(Xs, ys, C, rows=rows, **kw)
 
-    def spy_train(Xs, ys, **kw):
-        seen.append(("fit", set(Xs[:, 5].astype(int))))
-        return real_train(Xs, ys, **kw)
+    def spy_basis(Xs, rows, **kw):
+        seen.append(("basis", set(np.asarray(rows).tolist())))
+        return real_basis(Xs, rows, **kw)
 
-    monkeypatch.setattr(evaluation, "cv_accuracy", spy_cv)
-    monkeypatch.setattr(evaluation, "train_probe", spy_train)
+    monkeypatch.setattr(probe_sweep, "cv_accuracy_grid", spy_cv)
+    monkeypatch.setattr(probe_sweep, "fit_layers", spy_fit)
+    monkeypatch.setattr(probe_sweep, "principal_basis", spy_basis)
     evaluate_config(X, df, parts, axis="valence")
     train = set(np.flatnonzero(parts["train"]))
     affirmative = set(np.flatnonzero(~df["negation"].to_numpy()))
     held_out = set(np.flatnonzero(parts["E1"] | parts["E2"] | parts["E3"] | parts["E4"]))
     negated = set(np.flatnonzero(parts["negation_transfer"]))
-    assert len(seen) == 5  # cv(train), fit(train), cv(train & affirmative), fit(affirmative), fit(train & aff)
-    for kind, rows in seen:
-        if rows <= train:
-            assert not rows & held_out
-        else:  # the negation-transfer fit: every affirmative prompt, never a negated one
-            assert kind == "fit" and rows == affirmative and not rows & negated
-    assert seen[2][1] == train & affirmative  # C for the affirmative fits: no negated, no E1-E4 row
+    # basis(train), cv(train), fit(train), cv(train & affirmative), fit(affirmative), fit(train & affirmative)
+    assert [kind for kind, _ in seen] == ["basis", "cv", "fit", "cv", "fit", "fit"]
+    assert seen[0][1] == seen[1][1] == seen[2][1] == train and not train & held_out
+    assert seen[3][1] == seen[5][1] == train & affirmative  # C for the affirmative fits: no negated, no E1-E4 row
+    assert seen[4][1] == affirmative and not seen[4][1] & negated  # negation transfer: every affirmative prompt
 
 
 def test_sweep_table_and_choice(table):

@@ -18,8 +18,12 @@ def test_notebook_runs_quick(notebook_runner, tmp_path):
     results = json.loads((tmp_path / "results.json").read_text())
     assert results["model"] == "smollm2-135m" and results["settings"]["layer_step"] == 6
     assert results["layers"] == [0, 6, 12, 18, 24]
+    assert results["seeds"] == [0, 1] and results["split_seed"] == 0  # the quick preset's split seeds
     for axis in ("valence", "arousal"):
         best = results["best"][axis]
+        for split, values in best["accuracy_seeds"].items():  # headline = mean over seeds, with its range
+            assert len(values) == 2 and best["accuracy"][split] == pytest.approx(np.mean(values))
+            assert best["accuracy_range"][split] == [min(values), max(values)]
         assert best["layer"] in results["layers"] and best["pooling"] != "word"
         assert best["depth_fraction"] == pytest.approx((best["layer"] + 1) / 30)
         assert set(best["accuracy"]) == SPLITS
@@ -40,8 +44,10 @@ def test_notebook_runs_quick(notebook_runner, tmp_path):
     for axis in ("valence", "arousal"):
         breakdown = {(r["split"], r["rows"]): r for r in results["error_breakdown"][axis]}
         assert set(breakdown) == {(s, rows) for s in ("E1", "E2", "E3", "E4") for rows in ("affirmative", "negated", "all")}
-        for split in ("E1", "E2", "E3", "E4"):  # the "all" rows are the split scored in `best`
-            assert breakdown[(split, "all")]["accuracy"] == pytest.approx(results["best"][axis]["accuracy"][split])
+        first = results["best"][axis]["accuracy_seeds"]
+        for split in ("E1", "E2", "E3", "E4"):  # the "all" rows: the saved (first-seed) probe on the split
+            n = breakdown[(split, "all")]["n"]
+            assert breakdown[(split, "all")]["accuracy"] == pytest.approx(first[split][0], abs=1.01 / n)
             assert breakdown[(split, "affirmative")]["n"] + breakdown[(split, "negated")]["n"] == breakdown[(split, "all")]["n"]
         assert sum(r["n"] for r in results["negator_accuracy"][axis]) == sum(
             breakdown[(s, "negated")]["n"] for s in ("E1", "E2", "E3", "E4"))
@@ -50,6 +56,7 @@ def test_notebook_runs_quick(notebook_runner, tmp_path):
         wide = {(r["split"], r["rows"]): r for r in results["wide_heldout"][axis]}
         assert set(wide) == {(s, rows) for s in ("E1_wide", "E2_wide", "E4_wide") for rows in ("all", "affirmative", "negated")}
         assert all(r["n_patterns"] == 1 and r["ci_low"] <= r["ci_high"] for r in wide.values())
+        assert all(1 <= len(r["seeds"]) <= 2 and r["min"] <= r["accuracy"] <= r["max"] for r in wide.values())
         words = results["word_accuracy"][axis]
         assert sum(w["n"] for w in words) == results["n_prompts"][axis]  # every word held out once
         assert [w["accuracy"] for w in words] == sorted(w["accuracy"] for w in words)  # worst first

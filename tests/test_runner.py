@@ -115,6 +115,28 @@ def test_summary_shows_probe_intervals_where_notebook_03_gave_them(tmp_path):
     assert "arousal probe accuracy E1_wide" not in text
 
 
+def test_summary_reports_means_over_split_seeds(tmp_path):
+    (tmp_path / "03_layer_probing").mkdir()
+    (tmp_path / "03_layer_probing" / "results.json").write_text(json.dumps({"seeds": [0, 1, 2], "best": {"valence": {
+        "layer": 15, "hook": "attn_v", "pooling": "mean", "accuracy": {"E1": 0.93}, "accuracy_ci": {"E1": [0.85, 0.99]},
+        "accuracy_range": {"E1": [0.9, 0.96]}, "accuracy_seeds": {"E1": [0.9, 0.93, 0.96]}}},
+        "wide_heldout": {"valence": [{"split": "E4_wide", "rows": "all", "n": 9000.0, "n_words": 190.0,
+                                      "n_patterns": 24.0, "accuracy": 0.9, "ci_low": 0.85, "ci_high": 0.94, "min": 0.88,
+                                      "max": 0.92, "seeds": [0.88, 0.9, 0.92]}]},
+        "alternatives": {"valence (best resid_post)": {"layer": 16, "hook": "resid_post", "pooling": "mean",
+                                                       "accuracy": {"E1": 0.95, "E4": 0.9},
+                                                       "accuracy_range": {"E1": [0.93, 0.97], "E4": [0.8, 0.95]}}}}))
+    summary = runner.summarise(tmp_path, "toy")
+    runner.write_summary(tmp_path, summary)
+    text = (tmp_path / "summary.md").read_text()
+    assert summary["valence_probe"]["n_seeds"] == 3 and summary["valence_probe"]["accuracy_seeds"]["E1"][0] == 0.9
+    assert ("| valence probe accuracy E1, layer 15 (attn_v, mean), mean of 3 split seeds | 0.930 [0.850, 0.990], "
+            "seeds 0.900-0.960 |") in text
+    assert ("| valence probe accuracy E4_wide (190 words, 24 patterns), mean of 3 split seeds | 0.900 [0.850, 0.940], "
+            "seeds 0.880-0.920 |") in text
+    assert "| valence (best resid_post): layer 16 (mean) accuracy E4, mean over seeds | 0.900, seeds 0.800-0.950 |" in text
+
+
 def test_summary_names_its_folder_relative_to_the_repository(tmp_path):
     inside = ROOT / "runs" / "toy-model"
     assert runner.relative_to_root(inside) == "runs/toy-model"
