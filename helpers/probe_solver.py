@@ -256,15 +256,36 @@ def standardiser(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _standardised(X: np.ndarray, rows) -> tuple[torch.Tensor, np.ndarray, np.ndarray]:
-    """Rows ``rows`` of ``X`` [n, L, d] standardised per layer: (Z [L, len(rows), d] float32, mean, scale [L, d])."""
-    Xr = torch.as_tensor(np.asarray(X)[rows], dtype=torch.float32)       # [m, L, d]
-    mean = Xr.mean(0, dtype=torch.float64)
-    centred = Xr - mean.to(torch.float32)
-    scale = centred.square().mean(0, dtype=torch.float64).sqrt()
-    floor = 1e-8 * mean.abs().amax(-1, keepdim=True).clamp_min(1.0)
+    """Rows ``rows`` of ``X`` [n, L, d] standardised per layer: (Z [L, len(rows), d] float32, mean, scale [L, d]).
+
+    One copy of the rows, layer-major, standardised in place (float32 with Welford's mean and variance:
+    a few passes over the rows instead of float64 temporaries of the whole block)."""
+    Z = torch.from_numpy(np.ascontiguousarray(np.asarray(X, dtype=np.float32)[rows])).transpose(0, 1).contiguous()
+    var, mean = torch.var_mean(Z, dim=1, correction=0)
+    mean64 = mean.double()
+    scale = var.double().sqrt()
+    floor = 1e-8 * mean64.abs().amax(-1, keepdim=True).clamp_min(1.0)
     scale = torch.where(scale > floor, scale, torch.ones_like(scale))
-    Z = (centred / scale.to(torch.float32)).transpose(0, 1).contiguous()
-    return Z, mean.numpy(), scale.numpy()
+    Z.sub_(mean[:, None]).div_(scale.float()[:, None])
+    return Z, mean64.numpy(), scale.numpy()
+
+
+def decision_scores(X: np.ndarray, rows, mean: np.ndarray, scale: np.ndarray, coef: np.ndarray,
+                    intercept: np.ndarray) -> np.ndarray:
+    """Decision values [len(rows), L, K] of probes on standardised features, computed on the raw rows.
+
+    X [n, L, d]; mean, scale [L, d]; coef [L, K, d] (or [L, d]: then [len(rows), L]); intercept [L, K] (or [L]).
+    The standardiser is folded into the weights (w / scale, b - mean . w / scale), so the rows are
+    never standardised: one float64 batched product per layer.
+    """
+    single = np.ndim(coef) == 2
+    coef = np.asarray(coef, dtype=np.float64).reshape(len(mean), -1, mean.shape[-1])
+    w = coef / scale[:, None, :]                                            # [L, K, d]
+    b = np.asarray(intercept, dtype=np.float64).reshape(len(mean), -1) - np.einsum("lkd,ld->lk", w, mean)
+    Xr = torch.from_numpy(np.asarray(X)[rows]).transpose(0, 1).to(torch.float64)   # [L, m, d]
+    scores = torch.bmm(Xr, torch.from_numpy(w).transpose(1, 2)).numpy() + b[:, None, :]  # [L, m, K]
+    scores = scores.transpose(1, 0, 2)
+    return scores[..., 0] if single else scores
 
 
 def principal_basis(X: np.ndarray, rows=None, rank: int = RANK, seed: int = 0) -> torch.Tensor:
@@ -326,8 +347,7 @@ def cv_accuracy_grid(X: np.ndarray, y: np.ndarray, folds, Cs, *, basis=None, tol
     coef, intercept = coef.reshape(len(folds), L, K, -1), intercept.reshape(len(folds), L, K)
     total = 0
     for k, (_, val) in enumerate(folds):
-        Zv = (X[val] - means[k]) / scales[k]                            # [n_val, L, d]
-        scores = np.einsum("nld,lkd->nlk", Zv, coef[k]) + intercept[k]  # [n_val, L, K]
+        scores = decision_scores(X, val, means[k], scales[k], coef[k], intercept[k])  # [n_val, L, K]
         correct += ((scores > 0) == (y[val][:, None, None] == 1)).sum(axis=0)
         total += len(val)
     return correct, total

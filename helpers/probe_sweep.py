@@ -15,7 +15,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from .probe_solver import cv_accuracy_grid, fit_layers, principal_basis
+from .probe_solver import cv_accuracy_grid, decision_scores, fit_layers, principal_basis
 from .probes import C_GRID, _folds, best_C, check_Cs
 
 HELD_OUT = ("E1", "E2", "E3", "E4")
@@ -41,8 +41,7 @@ def choose_C_by_layer(X, y, rows, groups, *, Cs, folds, seed, basis, device=None
 
 def predictions(fit: dict, X: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """0/1 predictions [len(rows), L] of the per-layer probes of ``fit_layers`` on ``X[rows]``."""
-    Z = (X[rows] - fit["mean"]) / fit["scale"]
-    return (np.einsum("nld,ld->nl", Z, fit["coef"]) + fit["intercept"] > 0).astype(np.int64)
+    return (decision_scores(X, rows, fit["mean"], fit["scale"], fit["coef"], fit["intercept"]) > 0).astype(np.int64)
 
 
 def sweep_layers(X: np.ndarray, df: pd.DataFrame, parts: dict[str, np.ndarray], *, Cs: Sequence[float] = C_GRID,
