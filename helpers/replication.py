@@ -120,11 +120,18 @@ def fit_logreg(X: np.ndarray, y: np.ndarray, *, C: float = 1.0):
     return lambda Z: model.predict((np.asarray(Z, dtype=np.float64) - mean) / scale)
 
 
-def _accuracy(X, y, train_rows, test_mask, C) -> float:
+def layer_accuracies(X: np.ndarray, y: np.ndarray, train_rows: np.ndarray, test_mask: np.ndarray, C: float) -> np.ndarray:
+    """Test accuracy [L] of one probe per layer of ``X`` [n, L, width], all layers fitted as one batch
+    (``helpers.probe_solver.fit_layers``: the same standardise + L2 logistic regression as
+    ``fit_logreg``, solved to a tighter tolerance)."""
+    from .probe_solver import decision_scores, fit_layers
+
     if not test_mask.any() or len(np.unique(y[train_rows])) < 2:
-        return float("nan")
-    predict = fit_logreg(X[train_rows], y[train_rows], C=C)
-    return float((predict(X[test_mask]) == y[test_mask]).mean())
+        return np.full(X.shape[1], np.nan)
+    fit = fit_layers(X, y, C, rows=train_rows)
+    test = np.flatnonzero(test_mask)
+    scores = decision_scores(X, test, fit["mean"], fit["scale"], fit["coef"], fit["intercept"])  # [m, L]
+    return ((scores > 0) == (y[test] == 1)[:, None]).mean(axis=0)
 
 
 def layer_curves(acts: dict[tuple[str, str], np.ndarray], df: pd.DataFrame, parts: dict, *, axis: str,
@@ -134,22 +141,25 @@ def layer_curves(acts: dict[tuple[str, str], np.ndarray], df: pd.DataFrame, part
 
     Validation: trained on the split's train rows; test: trained on train + validation.
     ``acts[(hook, pooling)]`` is ``[n_prompts, len(layers), width]``; ``max_train`` caps the
-    training rows of each fit (a random subset drawn with ``seed``).
+    training rows of each fit (a random subset drawn with ``seed``). Every layer of a
+    (hook, pooling, split) is one batched fit.
     """
     from tqdm.auto import tqdm
 
     y = df["y"].to_numpy().astype(int)
     rows = []
-    jobs = [(spec, split, slot) for spec in acts for split in SPLITS for slot in range(len(layers))]
-    for (hook, pooling), split, slot in tqdm(jobs, desc=f"E1-E3 {axis}", disable=not progress):
-        X = acts[(hook, pooling)][:, slot, :]
+    jobs = [(spec, split) for spec in acts for split in SPLITS]
+    for (hook, pooling), split in tqdm(jobs, desc=f"E1-E3 {axis}", disable=not progress):
+        X = acts[(hook, pooling)]
         part = parts[split]
         fit_rows = _cap(part["train"], max_train, seed)
         full_rows = _cap(part["train"] | part["validation"], max_train, seed)
-        rows.append({"axis": axis, "hook": hook, "pooling": pooling, "split": split, "layer": int(layers[slot]),
-                     "validation": _accuracy(X, y, fit_rows, part["validation"], C),
-                     "test": _accuracy(X, y, full_rows, part["test"], C),
-                     "n_train": int(len(full_rows)), "n_test": int(part["test"].sum())})
+        validation = layer_accuracies(X, y, fit_rows, part["validation"], C)
+        test = layer_accuracies(X, y, full_rows, part["test"], C)
+        for slot, layer in enumerate(layers):
+            rows.append({"axis": axis, "hook": hook, "pooling": pooling, "split": split, "layer": int(layer),
+                         "validation": float(validation[slot]), "test": float(test[slot]),
+                         "n_train": int(len(full_rows)), "n_test": int(part["test"].sum())})
     return pd.DataFrame(rows, columns=CURVE_COLUMNS)
 
 
@@ -182,8 +192,9 @@ def choose_config(acts: dict[tuple[str, str], np.ndarray], df: pd.DataFrame, *, 
     rows = _cap(train, max_train, seed)
     best = None
     for spec, array in acts.items():
+        accuracies = layer_accuracies(array, y, rows, validation, C)
         for slot, layer in enumerate(layers):
-            accuracy = _accuracy(array[:, slot, :], y, rows, validation, C)
+            accuracy = float(accuracies[slot])
             if best is None or accuracy > best["validation"]:
                 best = {"hook": spec[0], "pooling": spec[1], "layer": int(layer), "slot": slot, "validation": accuracy}
     return best
