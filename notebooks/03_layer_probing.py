@@ -230,8 +230,8 @@ human_readout
 # quantity that matches theirs, not only the class boundary. Valence against Warriner should land near
 # its VADER twin (two panels of human raters); if arousal falls well below valence, either the arousal
 # direction tracks our hand labels more than what raters call arousal, or the model's arousal is weaker
-# than its valence. The ridge read-outs at the end of this notebook (trained on the ratings) are the
-# ceiling a linear read-out reaches.
+# than its valence. The ridge read-outs at the end of this notebook are fit to the ratings themselves,
+# on random rated lemmas rather than emotion adjectives: a broader question, not a ceiling for these.
 
 # %% [markdown]
 # ## Goals and references
