@@ -43,8 +43,8 @@ class ProbingStudy:
         self.model_name = model_info(model).name
         self.data, self.tables, self.seconds, self.matrices = {}, [], {}, {}
         self.started = time.time()
-        self.wide, self.diagnosis = {}, {}
-        self.parts, self.seed_runs = {}, {}
+        self.wide, self.wide_pools, self.diagnosis = {}, {}, {}
+        self.parts, self.seed_runs, self.unseen = {}, {}, {}
 
     # ---------------------------------------------------------------- sweep
     def sweep(self) -> pd.DataFrame:
@@ -200,15 +200,107 @@ class ProbingStudy:
     # ---------------------------------------------------------------- outside references
     def vader(self) -> dict:
         """Spearman of the valence read-out of unseen adjectives with VADER's human ratings."""
-        probe = self.saved[0]
         df, parts = self.data["valence"]
-        unseen = E.unseen_adjective_prompts(df, parts, n_templates=self.settings.vader_templates, seed=self.settings.seed)
-        scores = readout(self.model, probe, unseen["prompt"].tolist(),
-                         words=unseen["adjective"].tolist() if probe.pooling == "word" else None)
+        unseen, scores = self.unseen_readout("valence")
         self.vader_result = E.vader_correlation(scores, unseen, np.ones(len(unseen), bool))
-        self.vader_e1 = E.vader_correlation(probe.decision_function(self.matrix_at("valence", self.chosen["valence"])),
-                                            df, parts["E1"])
+        self.vader_e1 = E.vader_correlation(self.logreg["valence"].decision_function(
+            self.matrix_at("valence", self.chosen["valence"])), df, parts["E1"])
         return self.vader_result
+
+    def unseen_readout(self, axis: str) -> tuple[pd.DataFrame, np.ndarray]:
+        """The saved ``axis`` probe's read-out of every adjective of ``axis`` that no training prompt contains
+        (first seed), in ``vader_templates`` affirmative training templates: (prompts, scores), cached."""
+        if axis not in self.unseen:
+            probe, (df, parts) = self.logreg[axis], self.data[axis]
+            unseen = E.unseen_adjective_prompts(df, parts, axis=axis, n_templates=self.settings.vader_templates,
+                                                seed=self.settings.seed)
+            scores = readout(self.model, probe, unseen["prompt"].tolist(),
+                             words=unseen["adjective"].tolist() if probe.pooling == "word" else None)
+            self.unseen[axis] = (unseen, scores)
+        return self.unseen[axis]
+
+    def probe_human_readout(self) -> pd.DataFrame:
+        """Both saved probes' mean read-out per unseen adjective (``unseen_readout``, VADER's protocol) against the
+        words' human rating of the probe's axis (Warriner et al. 2013): Spearman, bootstrap interval over words."""
+        from . import human_labels as H
+        from .data import human_ratings
+
+        t0, ratings, self.human_readout = time.time(), human_ratings(), {}
+        for axis in AXES:
+            unseen, scores = self.unseen_readout(axis)
+            self.human_readout[axis] = H.rating_correlation(H.word_means(scores, unseen), ratings, axis,
+                                                            seed=self.settings.seed)
+        self.seconds["human_readout"] = time.time() - t0
+        table = pd.DataFrame({axis: {k: v for k, v in r.items() if k != "per_word"}
+                              for axis, r in self.human_readout.items()}).T
+        return table.assign(vader_spearman=[self.vader_result["spearman"], None])
+
+    def arousal_human_labels(self) -> pd.DataFrame:
+        """Arousal labelled by human ratings instead of our hand: the dataset's arousal adjectives in the top vs
+        bottom third of their Warriner arousal (middle third and unrated words dropped), in the wide test's
+        template patterns (at least ``folds + 1`` of each kind; after ``wide_test`` its activations are reused),
+        split by the same protocol;
+        the arousal probe at the configuration chosen on the hand labels' validation rows, refit and scored on
+        every split seed; beside it, our hand labels on the same prompts."""
+        from . import human_labels as H
+        from .data import human_ratings, load_adjectives
+
+        s, t0, cfg = self.settings, time.time(), self.chosen["arousal"]
+        words, coverage = H.thirds_labels(load_adjectives("arousal"), human_ratings(), "arousal")
+        by_word = words.set_index("word")
+        pool = S.wide_pool(*self.data["arousal"], axis="arousal", n_patterns=max(s.wide_patterns, s.folds + 1),
+                           seed=s.seed)  # the wide test's patterns; enough of them for crossed CV folds
+        df = H.relabel_prompts(pool, by_word["label"].dropna().to_dict())
+        X = self._activations_for(df, "arousal", cfg)
+        got, hand = {}, H.relabel_prompts(df, by_word["hand_label"].to_dict())
+        for name, frame in (("human", df), ("hand", hand)):
+            if name == "hand" and (hand["y"] == df["y"]).all():  # the labellings agree on every word: same fits
+                got[name] = got["human"]
+                continue
+            runs = S.evaluate_seeds(X, frame, S.split_sets(frame, self.seeds), Cs=s.Cs, folds=s.folds,
+                                    device=self.device)
+            got[name] = S.summarise_seeds(runs, frame, seed=s.seed)
+        self.human_labels = {
+            **H.label_agreement(by_word["hand_label"], by_word["label"]), "coverage": coverage,
+            "middle_third_hand_labels": words.loc[words["third"] == "middle", "hand_label"].value_counts().to_dict(),
+            "config": {**{k: cfg[k] for k in ("hook", "pooling", "layer")}, "chosen_on": "hand labels, validation"},
+            "n_prompt_words": int(df["adjective"].nunique()), "n_prompts": int(len(df)),
+            "n_patterns": int(df["pattern"].nunique()), "n_prompts_run": int(len(df) - self.reused_rows),
+            "share_high": float((df.drop_duplicates("adjective")["adjective_label"] == "high").mean()),
+            "seeds": list(self.seeds), **{k: v for k, v in got["human"].items() if k != "seeds"},
+            "hand_labels_same_words": {k: got["hand"][k] for k in ("accuracy", "accuracy_ci",
+                                                                   "accuracy_affirmative_only")}}
+        self.seconds["arousal_human_labels"] = time.time() - t0
+        return self.human_label_table()
+
+    def _activations_for(self, df: pd.DataFrame, axis: str, cfg: dict) -> np.ndarray:
+        """``[prompts, width]`` of ``df`` at ``cfg`` (``axis``'s chosen configuration): rows of the wide test's pool or
+        of the sampled prompts are reused, only the others are run (up to ``cfg``'s layer)."""
+        sources = [self.wide_pools[axis]] if axis in self.wide_pools else []
+        sources.append((self.data[axis][0], self.matrix_at(axis, cfg)))
+        X, have = np.empty((len(df), sources[0][1].shape[1]), dtype=np.float32), np.zeros(len(df), bool)
+        for prompts, M in sources:
+            where = df["prompt_id"].map(pd.Series(np.arange(len(prompts)), index=prompts["prompt_id"].to_numpy()))
+            take = where.notna().to_numpy() & ~have
+            X[take], have = M[where[take].astype(int).to_numpy()], have | take
+        if (~have).any():
+            X[~have] = E.prompt_activations(self.model, df[~have], hooks=[cfg["hook"]], poolings=[cfg["pooling"]],
+                                            layers=[cfg["layer"]], progress=False)[(cfg["hook"], cfg["pooling"])][:, 0]
+        self.reused_rows = int(have.sum())
+        return X
+
+    def human_label_table(self) -> pd.DataFrame:
+        """Per split: the headline arousal accuracy (hand labels, sampled words), hand labels and human-thirds
+        labels on the thirds' prompts (means over seeds), and the human labels' interval."""
+        h, rows = self.human_labels, {}
+        for suffix, splits in (("", S.SPLITS), ("_affirmative_only", S.SPLITS[:4])):
+            for split in splits:
+                rows[split + suffix.replace("_", " ")] = {
+                    "hand labels (headline)": self.best["arousal"]["accuracy" + suffix][split],
+                    "hand labels, thirds words": h["hand_labels_same_words"]["accuracy" + suffix][split],
+                    "human thirds": h["accuracy" + suffix][split],
+                    "ci_low": h["accuracy_ci" + suffix][split][0], "ci_high": h["accuracy_ci" + suffix][split][1]}
+        return pd.DataFrame(rows).T.round(3)
 
     def goals(self) -> pd.DataFrame:
         """Issue #5's goals against the chosen probes' means over seeds, with intervals that resample
@@ -222,10 +314,11 @@ class ProbingStudy:
         for axis in AXES if s.wide_patterns else ():
             cfg, (df, parts) = self.chosen[axis], self.data[axis]
             pool = S.wide_pool(df, parts, axis=axis, n_patterns=s.wide_patterns, seed=s.seed)
-            X = E.prompt_activations(self.model, pool, hooks=[cfg["hook"]], poolings=[cfg["pooling"]], layers=[cfg["layer"]])
+            X = E.prompt_activations(self.model, pool, hooks=[cfg["hook"]], poolings=[cfg["pooling"]],
+                                     layers=[cfg["layer"]])[(cfg["hook"], cfg["pooling"])][:, 0, :]
             key = (axis, cfg["hook"], cfg["pooling"], cfg["layer"])
-            self.wide[axis] = S.wide_seed_accuracy(self.seed_runs[key], X[(cfg["hook"], cfg["pooling"])][:, 0, :], pool,
-                                                   df, self.parts[axis], seed=s.seed)
+            self.wide[axis] = S.wide_seed_accuracy(self.seed_runs[key], X, pool, df, self.parts[axis], seed=s.seed)
+            self.wide_pools[axis] = (pool, X)  # kept for the human-labelled arousal probe
         self.seconds["wide_test"] = time.time() - t0
         frames = [t.drop(columns=["seeds"]).assign(axis=axis) for axis, t in self.wide.items()]
         return pd.concat(frames).set_index(["axis", "split", "rows"]).round(3) if frames else pd.DataFrame()
@@ -312,7 +405,10 @@ class ProbingStudy:
             "word_accuracy": {axis: v["words"].to_dict(orient="records") for axis, v in d.items() if "words" in v},
             "wide_heldout": {axis: t.to_dict(orient="records") for axis, t in self.wide.items()},
             "human_ratings": self.human_ratings_summary(),
+            "human_readout": {axis: {k: v for k, v in r.items() if k != "per_word"}
+                              for axis, r in getattr(self, "human_readout", {}).items()},
+            "arousal_human_labels": getattr(self, "human_labels", None),
             "table": self.table.to_dict(orient="records"),
-            "seconds": {**{(k if k in ("seeds", "wide_test") else f"sweep_{k}"): v for k, v in self.seconds.items()},
+            "seconds": {**{(f"sweep_{k}" if k in AXES else k): v for k, v in self.seconds.items()},
                         "total": time.time() - self.started},
         }

@@ -111,6 +111,15 @@ def _probing_entry(results: dict) -> dict:
     human = results.get("human_ratings") or {}
     entry["human_ratings"] = {k: human.get(k) for k in ("valence_heldout_spearman", "arousal_heldout_spearman",
                                                          "n_heldout_words")}
+    entry["human_readout"] = {axis: {k: got.get(k) for k in ("spearman", "ci", "n_words")}
+                              for axis, got in (results.get("human_readout") or {}).items()}
+    labels = results.get("arousal_human_labels") or {}
+    entry["arousal_human_labels"] = {
+        **{k: labels.get(k) for k in ("agreement", "kappa", "n_words", "n_prompt_words", "accuracy", "accuracy_ci",
+                                      "accuracy_range", "accuracy_affirmative_only")},
+        "n_seeds": len(labels.get("seeds") or []) or None,
+        "coverage": {k: (labels.get("coverage") or {}).get(k) for k in ("n_words", "n_rated", "n_high", "n_low")},
+        "hand_labels_same_words": dig(labels, "hand_labels_same_words", "accuracy")} if labels else None
     return entry
 
 
@@ -145,10 +154,36 @@ def _probing_rows(summary: dict) -> list[str]:
             rows.append(f"| {name}: layer {fmt(cfg.get('layer'))} ({cfg.get('pooling')}) accuracy {split}, mean over "
                         f"seeds | {fmt(acc)}{_spread((cfg.get('accuracy_range') or {}).get(split))} |")
     rows.append(f"| probe readout vs VADER (Spearman, first split seed) | {fmt(summary.get('vader_spearman'))} |")
+    for axis in AXES:
+        got = (summary.get("human_readout") or {}).get(axis) or {}
+        rows.append(f"| {axis} probe read-out vs human {axis} (Warriner; Spearman, {fmt(got.get('n_words'))} unseen "
+                    f"words, first split seed) | {fmt(got.get('spearman'))}{interval(got.get('ci'))} |")
+    rows += _human_label_rows(summary.get("arousal_human_labels"))
     human = summary.get("human_ratings") or {}
     for axis in AXES:
         rows.append(f"| ridge read-out of human {axis} (Warriner), held-out Spearman "
                     f"({fmt(human.get('n_heldout_words'))} words) | {fmt(human.get(f'{axis}_heldout_spearman'))} |")
+    return rows
+
+
+def _human_label_rows(labels: dict | None) -> list[str]:
+    """Arousal labelled by the top vs bottom third of human ratings (notebook 03, issue #16)."""
+    if not labels:
+        return []
+    coverage = labels.get("coverage") or {}
+    rows = [f"| arousal labels: hand vs human top/bottom third agree ({fmt(labels.get('n_words'))} words of "
+            f"{fmt(coverage.get('n_rated'))} rated, {fmt(coverage.get('n_words'))} in the set; kappa "
+            f"{fmt(labels.get('kappa'))}) | {fmt(labels.get('agreement'))} |"]
+    n = labels.get("n_seeds")
+    over = f", mean of {n} split seeds" if n else ""
+    hand = labels.get("hand_labels_same_words") or {}
+    ranges = labels.get("accuracy_range") or {}
+    for split, acc in (labels.get("accuracy") or {}).items():
+        rows.append(f"| arousal probe accuracy {split}, human-thirds labels ({fmt(labels.get('n_prompt_words'))} words)"
+                    f"{over}; hand labels on the same prompts | {fmt(acc)}{interval((labels.get('accuracy_ci') or {}).get(split))}"
+                    f"{_spread(ranges.get(split))}; {fmt(hand.get(split))} |")
+    for split, acc in (labels.get("accuracy_affirmative_only") or {}).items():
+        rows.append(f"| arousal probe accuracy {split}, human-thirds labels, affirmative templates only{over} | {fmt(acc)} |")
     return rows
 
 

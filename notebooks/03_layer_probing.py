@@ -208,6 +208,32 @@ save_figure(fig, out, "vader")
 fig.show()
 
 # %% [markdown]
+# ## Human norms for both probes: do their read-outs rank unseen words like human raters? (first split seed)
+#
+# The VADER correlation has a twin for each axis in the Warriner et al. (2013) norms (mean human valence
+# and arousal, 1-9, about 20 raters a word): the same protocol (every adjective of the axis that no
+# training prompt contains, in `vader_templates` affirmative training templates, the mean read-out per
+# word), now also for the saved **arousal** probe, whose training labels are our own. Spearman with a 95%
+# bootstrap interval over words; `n_words`: the words the norms rate (`n_unrated`: absent from them,
+# dropped; the norms list lemmas, so participles such as *thrilled* are missing).
+
+# %%
+human_readout = study.probe_human_readout()
+fig = plots.human_readout_figure(study.human_readout)
+save_figure(fig, out, "human_readout")
+fig.show()
+human_readout
+
+# %% [markdown]
+# How to read it: each probe was fit to separate two classes of our words, never to a rating, so a rank
+# correlation with the humans' scores of words it never saw says its direction carries a graded
+# quantity that matches theirs, not only the class boundary. Valence against Warriner should land near
+# its VADER twin (two panels of human raters); if arousal falls well below valence, either the arousal
+# direction tracks our hand labels more than what raters call arousal, or the model's arousal is weaker
+# than its valence. The ridge read-outs at the end of this notebook are fit to the ratings themselves,
+# on random rated lemmas rather than emotion adjectives: a broader question, not a ceiling for these.
+
+# %% [markdown]
 # ## Goals and references
 #
 # The goals of issue #5 against the chosen probes (`measured`: the mean over split seeds, labels by
@@ -239,6 +265,35 @@ study.goals()
 
 # %%
 study.wide_test()
+
+# %% [markdown]
+# ## Arousal labelled by human ratings, not by us
+#
+# Do the arousal results survive labels that are not our own judgement? The dataset's arousal adjectives
+# that the norms rate are cut into thirds of their human arousal: the top third is labelled high, the
+# bottom third low, the middle third is dropped (as are the unrated words; `coverage` counts them). First
+# the agreement of our hand labels with these (over the words both label; Cohen's kappa beside it). Then
+# every labelled word, in the wide test's template patterns (`wide_patterns` from the sample and as many
+# outside it, at least `folds + 1` of each so that crossed CV has patterns to hold out; affirmative and
+# negated; activations the wide test collected are reused), is split by the same protocol (E1-E4,
+# negation transfer, labels by meaning), and the arousal probe, at the configuration **chosen on the hand
+# labels' validation rows** (not re-chosen, so no test row of either labelling chose it), is refit and
+# scored on every split seed. Beside it: our hand labels on the very same prompts, and the headline (hand
+# labels, the sampled words and templates).
+
+# %%
+labels_table = study.arousal_human_labels()
+print({k: study.human_labels[k] for k in ("agreement", "kappa", "n_words", "disagreements", "middle_third_hand_labels")})
+print(study.human_labels["coverage"])
+labels_table
+
+# %% [markdown]
+# How to read it: the middle third is gone, so these words are the clearer cases of both labellings;
+# compare the human-thirds column with the hand labels on the same prompts, not with the headline.
+# Where the two columns agree, the arousal accuracies do not rest on our judgement; a human-thirds
+# accuracy well below the hand one would say the probe learns our labels rather than what raters call
+# arousal. `disagreements` lists the words whose hand label the raters overturn, and
+# `middle_third_hand_labels` how our labels split the dropped words, where the raters hesitate too.
 
 # %% [markdown]
 # ## Where the probes err, and how far a linear read-out can go (first split seed)
@@ -331,6 +386,17 @@ print(f"saved {out / 'probes.npz'} and results.json in {results['seconds']['tota
 #   `shared_config`: all pairs, both axes, at the valence configuration.
 # - `vader_spearman` (with `vader_p_value`, `vader_n_words`): Spearman correlation of the valence
 #   read-out of unseen adjectives with VADER; `vader_spearman_E1` on the E1 prompts only.
+# - `human_readout`: per axis, the saved probe's mean read-out of its unseen adjectives (VADER's protocol)
+#   against the Warriner human rating of that axis: `spearman`, `ci` (95%, bootstrap over words), `n_words`
+#   (rated), `n_unrated` (absent from the norms, dropped).
+# - `arousal_human_labels`: arousal labelled by the top vs bottom third of Warriner arousal over the rated
+#   arousal adjectives: `agreement` with the hand labels, `kappa`, `n_words` (words both label), `confusion`
+#   (`"hand->human"`: words), `disagreements`, `coverage` (`n_words`, `n_rated`, `n_unrated`, `unrated`, `n_high`,
+#   `n_low`, `n_middle`, `low_max`, `high_min`), `middle_third_hand_labels` (our labels of the dropped words);
+#   `config` (the hand labels' chosen arousal configuration); the prompts (the labelled words in the wide test's
+#   patterns): `n_prompt_words`, `n_prompts`, `n_patterns`, `n_prompts_run` (not reused), `share_high`; the probe's `accuracy` (mean over `seeds`), `accuracy_seeds`,
+#   `accuracy_range`, `accuracy_ci`, the same with `_affirmative_only`, `validation_accuracy`; and
+#   `hand_labels_same_words` (`accuracy`, `accuracy_ci`, `accuracy_affirmative_only`: hand labels, same prompts).
 # - `goals`: the issue's goals against `best` (`measured` = mean over seeds, `ci_low`, `ci_high`, `seed_min`,
 #   `seed_max`, `met`, `gap`, references).
 # - `error_breakdown`: per axis, the saved probe's accuracy on the `affirmative`, `negated` and `all`
@@ -350,7 +416,8 @@ print(f"saved {out / 'probes.npz'} and results.json in {results['seconds']['tota
 # - `table`: every accuracy of the first seed's sweep: rows of `axis`, `variant` (`all` | `affirmative_only`),
 #   `hook`, `pooling`, `layer`, `split` (`validation`, `E1`-`E4`, `negation_transfer`), `accuracy`, `n_test`,
 #   `n_train`, `C`.
-# - `seconds`: wall-clock time per axis sweep and in total.
+# - `seconds`: wall-clock time per axis sweep, of the seeds' refits (`seeds`), the wide test, the human
+#   read-outs (`human_readout`), the human-labelled arousal probe (`arousal_human_labels`) and in total.
 #
 # Files: `probes.npz` (load with `helpers.probes.load`), `accuracy_table.csv` (= `table`),
-# and the figures (`heatmap_*`, `layers_*`, `cosines`, `valence_arousal_plane`, `vader`, `words_*`).
+# and the figures (`heatmap_*`, `layers_*`, `cosines`, `valence_arousal_plane`, `vader`, `human_readout`, `words_*`).

@@ -41,6 +41,30 @@ def test_notebook_runs_quick(notebook_runner, tmp_path):
     assert set(results["cosines"]) == {"valence", "arousal", "shared_config"}
     assert -1 <= results["cosines"]["valence"]["valence/logreg~valence/mean_diff"] <= 1
     assert results["vader_spearman"] is not None and results["vader_n_words"] >= 20
+    readout = results["human_readout"]  # the probes' read-out of unseen words vs Warriner (issue #16)
+    assert set(readout) == {"valence", "arousal"}
+    for axis, got in readout.items():
+        assert got["n_words"] >= 20 and got["n_unrated"] >= 1, axis  # the norms miss some adjectives of each axis
+        assert -1 <= got["ci"][0] <= got["spearman"] <= got["ci"][1] <= 1, axis
+    assert readout["valence"]["spearman"] > 0.5  # the valence probe ranks unseen words like human raters
+    labels = results["arousal_human_labels"]  # arousal labelled by the top vs bottom third of human ratings
+    coverage = labels["coverage"]
+    assert coverage["n_words"] == 128 and coverage["n_rated"] + coverage["n_unrated"] == 128
+    assert coverage["n_high"] + coverage["n_low"] + coverage["n_middle"] == coverage["n_rated"]
+    assert labels["n_words"] == coverage["n_high"] + coverage["n_low"] and 0.5 < labels["agreement"] <= 1
+    assert sum(labels["confusion"].values()) == labels["n_words"]
+    assert sum(labels["middle_third_hand_labels"].values()) == coverage["n_middle"]
+    # every labelled word in the wide test's patterns, folds + 1 = 4 sampled and 4 outside (quick: the wide test has 1 + 1)
+    assert labels["n_prompt_words"] == labels["n_words"] and labels["n_patterns"] == 8
+    assert labels["n_prompts"] == 16 * labels["n_words"] and labels["seeds"] == [0, 1]
+    assert labels["n_prompts_run"] <= labels["n_prompts"] - 4 * labels["n_words"]  # the wide test's rows reused
+    assert (labels["config"]["hook"], labels["config"]["pooling"], labels["config"]["layer"]) == tuple(
+        results["best"]["arousal"][k] for k in ("hook", "pooling", "layer"))
+    for got in (labels, labels["hand_labels_same_words"]):
+        assert set(got["accuracy"]) == SPLITS and all(0 <= a <= 1 for a in got["accuracy"].values())
+        assert set(got["accuracy_affirmative_only"]) == {"E1", "E2", "E3", "E4"}
+    assert all(len(v) == 2 for v in labels["accuracy_seeds"].values())
+    assert results["seconds"]["human_readout"] >= 0 and results["seconds"]["arousal_human_labels"] >= 0
     for axis in ("valence", "arousal"):
         breakdown = {(r["split"], r["rows"]): r for r in results["error_breakdown"][axis]}
         assert set(breakdown) == {(s, rows) for s in ("E1", "E2", "E3", "E4") for rows in ("affirmative", "negated", "all")}
@@ -68,7 +92,7 @@ def test_notebook_runs_quick(notebook_runner, tmp_path):
         assert (p.layer, p.hook, p.pooling) == tuple(results["best"][axis][k] for k in ("layer", "hook", "pooling"))
         assert np.linalg.norm(p.direction) == pytest.approx(1.0, abs=1e-4)
     for name in ("heatmap_valence_resid_post", "heatmap_arousal_attn_v", "cosines", "valence_arousal_plane", "vader",
-                 "words_valence", "words_arousal"):
+                 "human_readout", "words_valence", "words_arousal"):
         assert (tmp_path / f"{name}.html").exists(), name
     human = results["human_ratings"]  # ridge read-outs of the Warriner norms on held-out words
     assert human["n_heldout_words"] == 100 and 0 < human["valence_heldout_spearman"] <= 1

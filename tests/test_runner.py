@@ -148,3 +148,34 @@ def test_sweep_overrides_reach_only_the_notebooks_that_have_them():
     assert runner.notebook_overrides("02_pca_emergence", overrides) == {"hooks": ["resid_post"]}
     assert runner.notebook_overrides("03_layer_probing", overrides) == overrides
     assert runner.notebook_overrides("99_unknown", overrides) == overrides
+
+
+def test_summary_shows_the_probes_against_human_ratings(tmp_path):
+    (tmp_path / "03_layer_probing").mkdir()
+    (tmp_path / "03_layer_probing" / "results.json").write_text(json.dumps({
+        "human_readout": {"valence": {"spearman": 0.74, "ci": [0.65, 0.8], "n_words": 129, "n_unrated": 75},
+                          "arousal": {"spearman": 0.75, "ci": [0.6, 0.84], "n_words": 72, "n_unrated": 40}},
+        "arousal_human_labels": {"agreement": 1.0, "kappa": 1.0, "n_words": 52, "n_prompt_words": 20,
+                                 "coverage": {"n_words": 128, "n_rated": 80, "n_high": 26, "n_low": 26},
+                                 "seeds": [0, 1], "accuracy": {"E1": 0.7}, "accuracy_ci": {"E1": [0.4, 0.9]},
+                                 "accuracy_range": {"E1": [0.6, 0.8]}, "accuracy_affirmative_only": {"E1": 0.8},
+                                 "hand_labels_same_words": {"accuracy": {"E1": 0.65}}}}))
+    summary = runner.summarise(tmp_path, "toy")
+    runner.write_summary(tmp_path, summary)
+    text = (tmp_path / "summary.md").read_text()
+    assert summary["human_readout"]["arousal"] == {"spearman": 0.75, "ci": [0.6, 0.84], "n_words": 72}
+    assert summary["arousal_human_labels"]["hand_labels_same_words"] == {"E1": 0.65}
+    assert ("| arousal probe read-out vs human arousal (Warriner; Spearman, 72 unseen words, first split seed) | "
+            "0.750 [0.600, 0.840] |") in text
+    assert ("| arousal labels: hand vs human top/bottom third agree (52 words of 80 rated, 128 in the set; kappa "
+            "1.000) | 1.000 |") in text
+    assert ("| arousal probe accuracy E1, human-thirds labels (20 words), mean of 2 split seeds; hand labels on the "
+            "same prompts | 0.700 [0.400, 0.900], seeds 0.600-0.800; 0.650 |") in text
+    assert "| arousal probe accuracy E1, human-thirds labels, affirmative templates only, mean of 2 split seeds | 0.800 |" in text
+    (tmp_path / "03_layer_probing" / "results.json").write_text(json.dumps({}))  # an older run: n/a, no label rows
+    summary = runner.summarise(tmp_path, "toy")
+    runner.write_summary(tmp_path, summary)
+    text = (tmp_path / "summary.md").read_text()
+    assert summary["human_readout"] == {} and summary["arousal_human_labels"] is None
+    assert "| valence probe read-out vs human valence (Warriner; Spearman, n/a unseen words, first split seed) | n/a |" in text
+    assert "human-thirds" not in text

@@ -12,8 +12,8 @@ from .dataset import (adjective_token_figure, circumplex_figure, human_rating_fi
                       split_size_figure, template_length_figure, token_length_figure, vader_label_figure)
 from .comparison import comparison_figure, logodds_figure, scaling_figure, transfer_figure
 from .emergence import emergence_figure, geometry_figure, layer_slider_figure, scale_coords, vocabulary_geometry_figure
-from .probing import (cosine_figure, heatmap_figure, layer_curves_figure, plane_figure, vader_readout_figure,
-                      word_accuracy_figure)
+from .probing import (cosine_figure, heatmap_figure, human_readout_figure, layer_curves_figure, plane_figure,
+                      vader_readout_figure, word_accuracy_figure)
 from .persistence import (control_map_figure, decay_figure, generation_figure, persistence_heatmaps, push_figure,
                           token_readout_figure)
 from .replication import replication_curves_figure, transfer_across_figure
@@ -25,7 +25,7 @@ __all__ = ["COLORS", "band", "html_escape", "points",
            "split_size_figure", "template_length_figure", "token_length_figure", "vader_label_figure",
            "comparison_figure", "logodds_figure", "scaling_figure", "transfer_figure",
            "emergence_figure", "geometry_figure", "layer_slider_figure", "scale_coords", "vocabulary_geometry_figure",
-           "cosine_figure", "heatmap_figure", "layer_curves_figure", "plane_figure", "vader_readout_figure",
+           "cosine_figure", "heatmap_figure", "human_readout_figure", "layer_curves_figure", "plane_figure", "vader_readout_figure",
            "word_accuracy_figure", "replication_curves_figure", "transfer_across_figure",
            "control_map_figure", "decay_figure", "generation_figure", "persistence_heatmaps", "push_figure",
            "token_readout_figure",

@@ -9,6 +9,31 @@ import pandas as pd
 from ..data import SPLIT_NAMES
 from ..evaluation import cosine
 from ..probes import Probe
+from ._common import COLORS
+
+def human_readout_figure(human: dict):
+    """Each saved probe's mean read-out of unseen adjectives against the words' human rating of its axis
+    (Warriner et al. 2013, 1-9), one panel per axis, one point per rated word."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    def name(axis, r):
+        rho = "n/a" if r["spearman"] is None else f"{r['spearman']:.2f} [{r['ci'][0]:.2f}, {r['ci'][1]:.2f}]"
+        return f"{axis}: Spearman {rho}, {r['n_words']} words"
+
+    axes = list(human)
+    fig = make_subplots(rows=1, cols=len(axes), subplot_titles=[name(a, human[a]) for a in axes])
+    for col, axis in enumerate(axes, start=1):
+        rated = human[axis]["per_word"].dropna(subset=["human"])
+        fig.add_trace(go.Scatter(x=rated["human"], y=rated["score"], mode="markers", text=rated["adjective"],
+                                 name=axis, marker=dict(color=COLORS[col - 1]), showlegend=False,
+                                 hovertemplate="%{text}<br>human %{x:.2f}<br>read-out %{y:.2f}<extra></extra>"),
+                      row=1, col=col)
+        fig.update_xaxes(title_text=f"human {axis} (Warriner et al. 2013, 1-9)", row=1, col=col)
+        fig.update_yaxes(title_text=f"mean {axis} probe read-out", row=1, col=col)
+    fig.update_layout(title="Do the binary probes rank unseen words like human raters?", height=430)
+    return fig
+
 
 def word_accuracy_figure(words: pd.DataFrame, *, title: str):
     """Per-word leave-one-word-out accuracy (``word_accuracy``): affirmative and negated rows of the
