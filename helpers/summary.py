@@ -98,6 +98,11 @@ def _probing_entry(results: dict) -> dict:
         probe = {k: best.get(k) for k in ("layer", "hook", "pooling", "depth_fraction", "accuracy", "accuracy_ci",
                                           "accuracy_range", "accuracy_seeds", "accuracy_first_seed")}
         probe["n_seeds"] = n_seeds
+        probe["seeds"] = list(results.get("seeds") or []) or None
+        ranges = probe.get("accuracy_range") or {}
+        for split, mean in (probe.get("accuracy") or {}).items():  # per split: mean over seeds and the seeds' range
+            low, high = ranges.get(split) or (mean, mean)
+            probe[split] = {"mean": mean, "min": low, "max": high}
         probe["accuracy_wide"] = {
             row["split"]: {k: row.get(k) for k in ("accuracy", "ci_low", "ci_high", "n_words", "n_patterns", "min",
                                                    "max", "seeds")}

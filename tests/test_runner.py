@@ -130,6 +130,8 @@ def test_summary_reports_means_over_split_seeds(tmp_path):
     runner.write_summary(tmp_path, summary)
     text = (tmp_path / "summary.md").read_text()
     assert summary["valence_probe"]["n_seeds"] == 3 and summary["valence_probe"]["accuracy_seeds"]["E1"][0] == 0.9
+    assert summary["valence_probe"]["seeds"] == [0, 1, 2]
+    assert summary["valence_probe"]["E1"] == {"mean": 0.93, "min": 0.9, "max": 0.96}
     assert ("| valence probe accuracy E1, layer 15 (attn_v, mean), mean of 3 split seeds | 0.930 [0.850, 0.990], "
             "seeds 0.900-0.960 |") in text
     assert ("| valence probe accuracy E4_wide (190 words, 24 patterns), mean of 3 split seeds | 0.900 [0.850, 0.940], "
