@@ -295,12 +295,48 @@ def replicate(acts: dict, frames: dict, layers: Sequence[int], settings, *, seed
     return pd.concat(curves, ignore_index=True)
 
 
-def transfers(acts: dict, frames: dict, layers: Sequence[int], settings, *, seed: int = 0) -> dict:
-    """Valence probes both ways: ours on all their prompts, theirs on ours."""
+def saved_probe_transfer(probe, target_acts: dict, target: pd.DataFrame, layers: Sequence[int]) -> dict:
+    """Notebook 03's saved probe, unchanged, on every prompt of ``target``: the breakdown of ``transfer``."""
+    spec = (probe.hook, probe.pooling)
+    if spec not in target_acts or probe.layer not in list(layers):
+        raise ValueError(f"The saved probe reads {probe.hook}/{probe.pooling} at layer {probe.layer}; notebook 07 "
+                         f"collected {sorted(target_acts)} at layers {list(layers)}. Add the spec to "
+                         "Replication.specs and use layer_step 1.")
+    X = target_acts[spec][:, list(layers).index(probe.layer), :]
+    correct = probe.predict(X) == target["y"].to_numpy().astype(int)
+    return {"config": {"hook": probe.hook, "pooling": probe.pooling, "layer": probe.layer,
+                       "validation": probe.metrics.get("cv_accuracy"), "source": "notebook 03's saved probe"},
+            **_breakdown(correct, target)}
+
+
+def transfers(acts: dict, frames: dict, layers: Sequence[int], settings, *, seed: int = 0, saved_probe=None) -> dict:
+    """Valence probes both ways: ours on all their prompts, theirs on ours.
+
+    With ``saved_probe`` (notebook 03's valence probe), ``transfer_ours_to_theirs`` is that probe
+    unchanged and the probe retrained here (configuration chosen on our own validation rows) is
+    ``transfer_ours_to_theirs_retrained``; without it, ours -> theirs is the retrained probe."""
     ours, theirs = "ours_valence", "theirs_valence"
     kwargs = dict(layers=layers, C=settings.C, max_train=settings.max_train, seed=seed)
-    return {"transfer_ours_to_theirs": transfer(acts[ours], frames[ours], acts[theirs], frames[theirs], **kwargs),
-            "transfer_theirs_to_ours": transfer(acts[theirs], frames[theirs], acts[ours], frames[ours], **kwargs)}
+    retrained = transfer(acts[ours], frames[ours], acts[theirs], frames[theirs], **kwargs)
+    retrained["config"]["source"] = "retrained on ours, chosen on our validation rows"
+    out = {"transfer_ours_to_theirs": retrained}
+    if saved_probe is not None:
+        out = {"transfer_ours_to_theirs": saved_probe_transfer(saved_probe, acts[theirs], frames[theirs], layers),
+               "transfer_ours_to_theirs_retrained": retrained}
+    out["transfer_theirs_to_ours"] = transfer(acts[theirs], frames[theirs], acts[ours], frames[ours], **kwargs)
+    out["transfer_theirs_to_ours"]["config"]["source"] = "retrained on theirs, chosen on their validation rows"
+    return out
+
+
+def load_saved_probe(probes_path, axis: str = "valence"):
+    """Notebook 03's saved logistic probe of ``axis`` from ``probes_path``, or None when there is none."""
+    import os
+
+    from .probes import load
+
+    if not probes_path or not os.path.exists(probes_path):
+        return None
+    return load(probes_path).get(f"{axis}/logreg")
 
 
 def transfer_table(results: dict) -> pd.DataFrame:

@@ -252,7 +252,7 @@ def _replication_rows(summary: dict) -> list[str]:
     got = summary.get("emo_llm_replication") or {}
     rows = [f"| Emo_LLM data, their protocol (attn_v, last): {axis} {split} | {fmt(acc)} |"
             for axis in AXES for split, acc in (got.get(axis) or {}).items()]
-    for way in ("transfer_ours_to_theirs", "transfer_theirs_to_ours"):
+    for way in ("transfer_ours_to_theirs", "transfer_ours_to_theirs_retrained", "transfer_theirs_to_ours"):
         for rows_kind, acc in (got.get(way) or {}).items():
             rows.append(f"| {way.replace('_', ' ')} ({rows_kind} rows) | {fmt(acc)} |")
     return rows

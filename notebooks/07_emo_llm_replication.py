@@ -35,6 +35,7 @@ overrides = {}                    # any Replication field, e.g. {"n_templates": 
 seed = 0
 backend = "transformer_lens"
 remote = False
+probes_path = None                # notebook 03's probes.npz (the runner passes it); None: no saved probe
 output_dir = "../runs/smollm2-135m/07_emo_llm_replication"
 
 # %%
@@ -99,14 +100,15 @@ fig.show()
 # %% [markdown]
 # ## Transfer across datasets: does a valence probe read the other dataset?
 #
-# Each direction chooses its (hook, pooling, layer) on its own data's validation rows (unseen
-# adjectives in unseen template pairs), is refitted on all its own rows, then scores every
-# prompt of the other set. Negated rows are reported apart, and their negated templates by
+# Ours -> theirs is notebook 03's saved valence probe, unchanged, on every one of their prompts
+# (when this run has one; `probes_path`). Beside it, and for theirs -> ours, a probe chooses its
+# (hook, pooling, layer) on its own data's validation rows (unseen adjectives in unseen template
+# pairs), is refitted on all its own rows, then scores every prompt of the other set. Negated rows are reported apart, and their negated templates by
 # kind: conditional (*"... doesn't feel {} unless"*), concessive (*"Despite ..."*), causal
 # (*"... because"*), plain.
 
 # %%
-transfers = R.transfers(acts, frames, layers, settings, seed=seed)
+transfers = R.transfers(acts, frames, layers, settings, seed=seed, saved_probe=R.load_saved_probe(probes_path))
 transfer = R.transfer_table(transfers)
 display(transfer.T)
 

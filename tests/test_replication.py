@@ -29,3 +29,24 @@ def test_layer_accuracies_need_both_classes_and_test_rows():
     y = np.array([0, 0, 0, 1, 1, 1])
     assert np.isnan(layer_accuracies(X, y, np.arange(3), np.ones(6, bool), C=1.0)).all()  # one class in train
     assert np.isnan(layer_accuracies(X, y, np.arange(6), np.zeros(6, bool), C=1.0)).all()  # nothing to score
+
+
+def test_saved_probe_transfer_scores_every_target_row_and_names_a_missing_spec():
+    import pandas as pd
+    import pytest
+
+    from helpers.probes import Probe
+    from helpers.replication import saved_probe_transfer
+
+    probe = Probe(axis="valence", kind="logreg", hook="attn_v", pooling="mean", layer=3, mean=np.zeros(2),
+                  scale=np.ones(2), coef=np.array([1.0, 0.0]), intercept=0.0, direction=np.array([1.0, 0.0]),
+                  projection_std=1.0)
+    target = pd.DataFrame({"y": [1, 0, 1, 0], "negation": [False, False, True, True],
+                           "frame": ["plain", "plain", "causal", "concessive"]})
+    X = np.zeros((4, 2, 2), np.float32)
+    X[:, 1, 0] = [1.0, -1.0, -1.0, -1.0]  # layer 3 (slot 1): right on both affirmative rows, one of two negated
+    got = saved_probe_transfer(probe, {("attn_v", "mean"): X}, target, layers=[0, 3])
+    assert (got["all"], got["affirmative"], got["negated"]) == (0.75, 1.0, 0.5)
+    assert got["config"]["layer"] == 3 and got["negated_by_kind"]["causal"]["accuracy"] == 0.0
+    with pytest.raises(ValueError, match="layer_step 1"):
+        saved_probe_transfer(probe, {("attn_v", "mean"): X}, target, layers=[0, 2])
