@@ -295,21 +295,31 @@ def replicate(acts: dict, frames: dict, layers: Sequence[int], settings, *, seed
     return pd.concat(curves, ignore_index=True)
 
 
-def saved_probe_transfer(probe, target_acts: dict, target: pd.DataFrame, layers: Sequence[int]) -> dict:
-    """Notebook 03's saved probe, unchanged, on every prompt of ``target``: the breakdown of ``transfer``."""
+def saved_probe_transfer(probe, target_acts: dict, target: pd.DataFrame, layers: Sequence[int], model=None) -> dict:
+    """Notebook 03's saved probe, unchanged, on every prompt of ``target``: the breakdown of ``transfer``.
+
+    Its activations come from ``target_acts`` when notebook 07 collected its (hook, pooling) and
+    layer; otherwise from one extra ``collect`` pass at that one layer (needs ``model``)."""
     spec = (probe.hook, probe.pooling)
-    if spec not in target_acts or probe.layer not in list(layers):
+    if spec in target_acts and probe.layer in list(layers):
+        X = target_acts[spec][:, list(layers).index(probe.layer), :]
+    elif model is not None:
+        from .collect import collect
+
+        words = target["adjective"].tolist() if probe.pooling == "word" else None
+        X = collect(model, target["prompt"].tolist(), hook=probe.hook, pooling=probe.pooling, layers=[probe.layer],
+                    words=words)[:, 0, :]
+    else:
         raise ValueError(f"The saved probe reads {probe.hook}/{probe.pooling} at layer {probe.layer}; notebook 07 "
-                         f"collected {sorted(target_acts)} at layers {list(layers)}. Add the spec to "
-                         "Replication.specs and use layer_step 1.")
-    X = target_acts[spec][:, list(layers).index(probe.layer), :]
+                         f"collected {sorted(target_acts)} at layers {list(layers)}. Pass the model to collect it.")
     correct = probe.predict(X) == target["y"].to_numpy().astype(int)
     return {"config": {"hook": probe.hook, "pooling": probe.pooling, "layer": probe.layer,
                        "validation": probe.metrics.get("cv_accuracy"), "source": "notebook 03's saved probe"},
             **_breakdown(correct, target)}
 
 
-def transfers(acts: dict, frames: dict, layers: Sequence[int], settings, *, seed: int = 0, saved_probe=None) -> dict:
+def transfers(acts: dict, frames: dict, layers: Sequence[int], settings, *, seed: int = 0, saved_probe=None,
+              model=None) -> dict:
     """Valence probes both ways: ours on all their prompts, theirs on ours.
 
     With ``saved_probe`` (notebook 03's valence probe), ``transfer_ours_to_theirs`` is that probe
@@ -321,7 +331,8 @@ def transfers(acts: dict, frames: dict, layers: Sequence[int], settings, *, seed
     retrained["config"]["source"] = "retrained on ours, chosen on our validation rows"
     out = {"transfer_ours_to_theirs": retrained}
     if saved_probe is not None:
-        out = {"transfer_ours_to_theirs": saved_probe_transfer(saved_probe, acts[theirs], frames[theirs], layers),
+        out = {"transfer_ours_to_theirs": saved_probe_transfer(saved_probe, acts[theirs], frames[theirs], layers,
+                                                                model=model),
                "transfer_ours_to_theirs_retrained": retrained}
     out["transfer_theirs_to_ours"] = transfer(acts[theirs], frames[theirs], acts[ours], frames[ours], **kwargs)
     out["transfer_theirs_to_ours"]["config"]["source"] = "retrained on theirs, chosen on their validation rows"

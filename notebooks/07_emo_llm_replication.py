@@ -108,7 +108,8 @@ fig.show()
 # (*"... because"*), plain.
 
 # %%
-transfers = R.transfers(acts, frames, layers, settings, seed=seed, saved_probe=R.load_saved_probe(probes_path))
+transfers = R.transfers(acts, frames, layers, settings, seed=seed, saved_probe=R.load_saved_probe(probes_path),
+                        model=model)
 transfer = R.transfer_table(transfers)
 display(transfer.T)
 

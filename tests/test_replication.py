@@ -48,5 +48,5 @@ def test_saved_probe_transfer_scores_every_target_row_and_names_a_missing_spec()
     got = saved_probe_transfer(probe, {("attn_v", "mean"): X}, target, layers=[0, 3])
     assert (got["all"], got["affirmative"], got["negated"]) == (0.75, 1.0, 0.5)
     assert got["config"]["layer"] == 3 and got["negated_by_kind"]["causal"]["accuracy"] == 0.0
-    with pytest.raises(ValueError, match="layer_step 1"):
+    with pytest.raises(ValueError, match="Pass the model"):
         saved_probe_transfer(probe, {("attn_v", "mean"): X}, target, layers=[0, 2])
