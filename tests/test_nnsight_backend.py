@@ -143,6 +143,24 @@ def test_bad_backend_arguments(no_key):
         load_model("smollm2-135m", backend="nnsight", remote=True)
 
 
+@pytest.mark.parametrize("study", ["comparison_study.ComparisonStudy", "steering_study.SteeringStudy",
+                                   "persistence_study.PersistenceStudy"])
+def test_notebooks_that_need_local_weights_refuse_remote_at_once(study):
+    """Notebooks 04-06 call ``Study.require_local(remote)`` before loading: one ValueError, no network."""
+    import importlib
+
+    from helpers.models import NEEDS_LOCAL_WEIGHTS
+
+    module, name = study.split(".")
+    cls = getattr(importlib.import_module(f"helpers.{module}"), name)
+    start = time.monotonic()
+    cls.require_local(False)  # a local model: nothing to say
+    with pytest.raises(ValueError, match=r"needs a local model: .*remote=False.*01, 02, 03, 07") as error:
+        cls.require_local(True)
+    assert time.monotonic() - start < 1
+    assert sum(stem in str(error.value) for stem in NEEDS_LOCAL_WEIGHTS) == 1
+
+
 # ------------------------------------------------------------------ steering, ablation, generation, probes
 PROMPT = "I walked into the kitchen and"
 
