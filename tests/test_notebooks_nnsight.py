@@ -1,11 +1,13 @@
 """Every notebook in its quick preset under papermill on the nnsight backend (local SmolLM2).
 
-Each run gets a fresh activation cache (``EMO_PROBES_ACTIVATION_CACHE``): the cache is shared by
-both backends, so with the usual one the nnsight runs would read what TransformerLens wrote and
-never trace. Each test checks that ``results.json`` records ``backend="nnsight"``, that the
-nnsight model wrote the activations, and a few numbers; notebook 07 also runs on TransformerLens
-(its own fresh cache) and the two agree. Notebook 04 with ``remote=True`` stops in its set-up
-cell with one ValueError, before any model or network. Wall times: docs/larger_models.md.
+The nnsight runs share an activation cache of their own (``EMO_PROBES_ACTIVATION_CACHE``), empty
+when the module starts: the usual cache is shared by both backends, so with it the nnsight runs
+would read what TransformerLens wrote and never trace. (Within the module, 03 reads what 02
+wrote, as in ``make run``: still nnsight's.) Each test checks that ``results.json`` records
+``backend="nnsight"``, that the run wrote activations, and a few numbers; notebook 07 also runs
+on TransformerLens (another fresh cache) and the two agree. Notebook 04 with ``remote=True``
+stops in its set-up cell with one ValueError, before any model or network. Wall times:
+docs/larger_models.md.
 """
 from __future__ import annotations
 
@@ -18,38 +20,44 @@ import pytest
 pytestmark = [pytest.mark.notebook, pytest.mark.nnsight]
 
 
+@pytest.fixture(scope="module")
+def nnsight_activations(tmp_path_factory):
+    return tmp_path_factory.mktemp("activations_nnsight")
+
+
 @pytest.fixture
-def run(notebook_runner, tmp_path, monkeypatch):
-    """Execute a notebook in its quick preset on ``backend`` (default nnsight) with a fresh
-    activation cache; return (results of ``results_file``, the cache folder)."""
+def run(notebook_runner, tmp_path, monkeypatch, nnsight_activations):
+    """Execute a notebook in its quick preset on ``backend`` (default nnsight); return the
+    results of ``results_file`` and how many activation chunks the run wrote."""
 
     def execute(name: str, backend: str = "nnsight", results_file: str = "results.json", **params):
-        out, cache = tmp_path / backend, tmp_path / f"activations_{backend}"
+        out = tmp_path / backend
+        cache = nnsight_activations if backend == "nnsight" else tmp_path / f"activations_{backend}"
         monkeypatch.setenv("EMO_PROBES_ACTIVATION_CACHE", str(cache))  # the kernel inherits it
+        before = len(list(cache.rglob("chunk_*.npy")))
         start = time.perf_counter()
         notebook_runner(name, {"preset": "quick", "backend": backend, **params}, out)
         print(f"{name} on {backend}, quick: {time.perf_counter() - start:.0f} s")
-        return json.loads((out / results_file).read_text()), cache
+        return json.loads((out / results_file).read_text()), len(list(cache.rglob("chunk_*.npy"))) - before
     return execute
 
 
-def ran_on_nnsight(results: dict, cache, wrote_activations: bool = True) -> None:
+def ran_on_nnsight(results: dict, written: int) -> None:
     assert results["model"] == "smollm2-135m"
     assert (results["backend"], results["remote"]) == ("nnsight", False)
-    if wrote_activations:  # computed here, by the nnsight model: the fresh cache was empty
-        assert any(cache.rglob("chunk_*.npy"))
+    assert written > 0  # activations computed in this run, by the nnsight model
 
 
 def test_01_dataset(run):
     """No model runs here (a tokenizer only): the notebook takes the knob and ignores it."""
-    summary, cache = run("01_dataset.ipynb", results_file="summary.json")
+    summary, written = run("01_dataset.ipynb", results_file="summary.json")
     assert summary["prompt_tokens"]["n_counted"] == 3000 and summary["vader_sign_agreement"] == 1.0
-    assert not cache.exists()
+    assert written == 0
 
 
 def test_02_pca_emergence(run):
-    results, cache = run("02_pca_emergence.ipynb")
-    ran_on_nnsight(results, cache)
+    results, written = run("02_pca_emergence.ipynb")
+    ran_on_nnsight(results, written)
     assert results["layers"] == [0, 6, 12, 18, 24] and set(results["emergence_layer"]) == {"resid_post", "attn_v"}
     assert all(0.5 <= row["pc1_auc"] <= 1 for row in results["per_layer"])
     first = [r["pc1_auc"] for r in results["per_layer"] if r["layer"] == 0 and r["hook"] == "resid_post"]
@@ -59,8 +67,8 @@ def test_02_pca_emergence(run):
 
 
 def test_03_layer_probing(run):
-    results, cache = run("03_layer_probing.ipynb")
-    ran_on_nnsight(results, cache)
+    results, written = run("03_layer_probing.ipynb")
+    ran_on_nnsight(results, written)
     best = results["best"]
     assert best["valence"]["accuracy"]["E3"] > 0.8  # as on TransformerLens (tests/test_nb03_probing.py)
     assert all(0 <= a <= 1 for axis in best.values() for a in axis["accuracy"].values())
@@ -69,8 +77,8 @@ def test_03_layer_probing(run):
 def test_04_probe_vs_prompting(run):
     """Prompting and generation run through the nnsight model's Hugging Face module; the notebook
     itself checks them against a fresh process that loads the weights alone (to 1e-3)."""
-    results, cache = run("04_probe_vs_prompting.ipynb")
-    ran_on_nnsight(results, cache)
+    results, written = run("04_probe_vs_prompting.ipynb")
+    ran_on_nnsight(results, written)
     methods = results["methods"]
     assert all(0 <= m["ci_low"] <= m["accuracy"] <= m["ci_high"] <= 1 for m in methods.values())
     assert methods["probe_in_domain"]["accuracy"] > 0.6
@@ -79,8 +87,8 @@ def test_04_probe_vs_prompting(run):
 
 
 def test_05_steering(run):
-    results, cache = run("05_steering.ipynb")
-    ran_on_nnsight(results, cache)
+    results, written = run("05_steering.ipynb")
+    ran_on_nnsight(results, written)
     valence = results["valence"]
     assert len(valence["alphas"]) == 3 and all(-1 <= v <= 1 for v in valence["mean_vader"])
     conditions = results["ablation"]["conditions"]  # steer / ablate hooks on the nnsight model
@@ -89,8 +97,8 @@ def test_05_steering(run):
 
 
 def test_06_persistence(run, tmp_path):
-    results, cache = run("06_persistence.ipynb", steering_results=str(tmp_path / "absent.json"))
-    ran_on_nnsight(results, cache)
+    results, written = run("06_persistence.ipynb", steering_results=str(tmp_path / "absent.json"))
+    ran_on_nnsight(results, written)
     for axis in ("valence", "arousal"):
         assert 0 <= results["persistence"][axis]["0"] <= 1 and 0 <= results["persistence"][axis]["64"] <= 1
         control = results["next_token_control"][axis]
@@ -99,8 +107,8 @@ def test_06_persistence(run, tmp_path):
 
 
 def test_07_replication_equals_transformer_lens(run):
-    nn, cache = run("07_emo_llm_replication.ipynb")
-    ran_on_nnsight(nn, cache)
+    nn, written = run("07_emo_llm_replication.ipynb")
+    ran_on_nnsight(nn, written)
     tl, _ = run("07_emo_llm_replication.ipynb", backend="transformer_lens")
     assert tl["backend"] == "transformer_lens"
     # activations agree to 1e-4 (tests/test_nnsight_backend.py), so do the probes' accuracies
