@@ -193,6 +193,27 @@ def test_generate_many_rows_with_their_own_vectors(pairs):
     assert want[0] != want[1]
 
 
+def test_token_readouts_and_next_token_probs(pairs):
+    """Notebook 06's own forward passes (every token's resid_post; the next-token distribution,
+    steered) give the same numbers on both backends."""
+    from helpers.next_token import next_token_probs
+    from helpers.steering import random_unit, steer
+    from helpers.token_readouts import token_activations
+
+    tl, nn = pairs("smollm2-135m")
+    want, got = (token_activations(m, PROMPTS, [3, 17], batch_size=2) for m in (tl, nn))
+    for a, b in zip(want, got):
+        assert a["ids"] == b["ids"] and a["offsets"] == b["offsets"]
+        np.testing.assert_allclose(b["acts"], a["acts"], atol=1e-4, rtol=0)
+    u = random_unit(tl.emo.d_model, 3)
+    probs = []
+    for m in (tl, nn):
+        with steer(m, u, layer=10, alpha=30.0):
+            probs.append(next_token_probs(m, PROMPTS, batch_size=2))
+    assert probs[0].shape == (len(PROMPTS), len(tl.tokenizer))
+    np.testing.assert_allclose(probs[1], probs[0], atol=1e-5, rtol=0)
+
+
 @pytest.mark.parametrize("name", ["smollm2-135m", "gemma3-270m"])
 def test_ablate_and_steer_inside_collect(pairs, name):
     """Under ablate/steer, collect reads what flows on, as TransformerLens does (prefixes shared)."""
