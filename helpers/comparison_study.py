@@ -18,12 +18,19 @@ from . import memory as M
 from . import prompting as P
 from .collect import collect_many
 from .data import load_prompts, load_sentences, splits
-from .models import hf_module, model_info
+from .models import backend_fields, hf_module, model_info, require_local
 from .probes import classify, readout, train_probe
 
 
 class ComparisonStudy:
+    @staticmethod
+    def require_local(remote) -> None:
+        """One ValueError, before any model loads, for ``remote=True``: notebook 04 needs the
+        weights here (prompting; ``helpers.models.require_local``)."""
+        require_local("04_probe_vs_prompting", remote)
+
     def __init__(self, model, settings):
+        self.require_local(model_info(model).remote)
         s = self.settings = settings
         self.model, self.model_name = model, model_info(model).name
         self.started, self.timings = time.time(), {}
@@ -237,7 +244,8 @@ class ComparisonStudy:
         s, (hook, pooling), layer = self.settings, *self.chosen
         fixed = s.transfer_layer is not None or s.transfer_pooling is not None or s.transfer_hook is not None
         return {
-            "model": self.model_name, "settings": s.as_dict(), "methods": self.methods, "best_prompting": self.best,
+            "model": self.model_name, **backend_fields(self.model), "settings": s.as_dict(), "methods": self.methods,
+            "best_prompting": self.best,
             "probe_minus_best_prompting": self.gap["probe_in_domain"],
             "probe_transfer_minus_best_prompting": self.gap["probe_transfer"],
             "memory_saving_fraction": self.saving["params"], "memory_saving_fraction_predicted": self.saving["predicted"],

@@ -11,7 +11,7 @@ from . import pca as P
 from .collect import collect_many
 from .data import neutral_texts
 from .evaluation import prompt_activations, prompt_set
-from .models import model_info
+from .models import backend_fields, model_info
 
 
 class EmergenceStudy:
@@ -164,7 +164,8 @@ class EmergenceStudy:
                                if k != "scores"}
         raw, projected = geo("raw"), geo("neutral_projected")
         return {
-            "model": self.model_name, "n_layers": self.n_layers, "layers": self.layers, "hooks": list(s.hooks),
+            "model": self.model_name, **backend_fields(self.model), "n_layers": self.n_layers, "layers": self.layers,
+            "hooks": list(s.hooks),
             "poolings": list(s.poolings), "n_prompts": len(self.df), "threshold": s.threshold, "seed": s.seed,
             "settings": s.as_dict(), "emergence_layer": self.emergence_layer,
             "emergence_depth_fraction": {h: None if l is None else (l + 1) / self.n_layers

@@ -40,6 +40,17 @@ def model_hooks(model, fwd_hooks):
     return model.hooks(fwd_hooks=fwd_hooks)
 
 
+def forward(model, ids, mask, logits: bool = True):
+    """One forward pass of ``ids`` [batch, T] on either backend, with the active hooks
+    (``model_hooks``, ``steer``, ``ablate``): the logits [batch, T, vocabulary], or None."""
+    if model_info(model).backend == "nnsight":
+        out = hf_module(model)(input_ids=ids, attention_mask=mask, logits_to_keep=0 if logits else 1)
+        return out.logits if logits else None
+    if logits:
+        return model(ids, attention_mask=mask)
+    return model(ids, attention_mask=mask, return_type=None)
+
+
 def phase(model) -> str | None:
     return getattr(model, _PHASE_ATTR, None)
 

@@ -373,6 +373,38 @@ def info_dict(model) -> dict:
     return asdict(model_info(model))
 
 
+def backend_fields(model) -> dict:
+    """What every notebook's results.json records about how the model ran: ``backend``
+    (``"transformer_lens"`` or ``"nnsight"``) and ``remote`` (True: on NDIF)."""
+    info = model_info(model)
+    return {"backend": info.backend, "remote": info.remote}
+
+
+# Notebooks that run the model's weights here, so not on NDIF (remote=True), and why. The
+# others need only ``collect`` (01 only a tokenizer) and run remotely.
+NEEDS_LOCAL_WEIGHTS = {
+    "04_probe_vs_prompting": "its prompting baselines and free generation call the model's forward pass and "
+                             "decoding loop here, and its memory/time measurement loads the weights in fresh "
+                             "local processes",
+    "05_steering": "it generates steered continuations (hooks inside our decoding loop) and scores their "
+                   "perplexity with the model's logits here",
+    "06_persistence": "it generates continuations, steers them, reads every token's residual stream and the "
+                      "next-token distribution here",
+}
+REMOTE_NOTEBOOKS = ("01_dataset", "02_pca_emergence", "03_layer_probing", "07_emo_llm_replication")
+
+
+def require_local(notebook: str, remote) -> None:
+    """One ValueError, before any model loads, when ``notebook`` (a stem such as
+    ``"04_probe_vs_prompting"``) is asked to run on NDIF but needs local weights."""
+    why = NEEDS_LOCAL_WEIGHTS.get(notebook)
+    if remote and why:
+        works = ", ".join(n[:2] for n in REMOTE_NOTEBOOKS)
+        raise ValueError(f"notebook {notebook} needs a local model: {why}. Run notebook {notebook[:2]} with "
+                         f"remote=False (for a large model, on a GPU machine: docs/larger_models.md); the "
+                         f"notebooks that run with remote=True are {works}.")
+
+
 def _main(argv: list[str] | None = None) -> None:
     """``python -m helpers prepare NAME...``: de-quantise offline models once."""
     import argparse

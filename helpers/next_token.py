@@ -82,15 +82,17 @@ def next_token_probs(model, prompts: Sequence[str], batch_size: int = 32) -> np.
 
     from .batching import pad_id, pad_rows
     from .collect import encode_many
+    from .generation import forward
+    from .models import hf_module
 
     encoded = [e.ids for e in encode_many(model, list(prompts))]
-    device = next(model.original_model.parameters()).device
+    device = next(hf_module(model).parameters()).device
     out = []
     with torch.inference_mode():
         for start in range(0, len(encoded), batch_size):
             rows = encoded[start:start + batch_size]
             ids, mask = pad_rows(rows, pad_id(model))
-            logits = model(ids.to(device), attention_mask=mask.to(device))
+            logits = forward(model, ids.to(device), mask.to(device))
             last = torch.tensor([len(r) - 1 for r in rows], device=device)
             chosen = logits[torch.arange(len(rows), device=device), last].float()
             out.append(torch.softmax(chosen, dim=-1).cpu().numpy())

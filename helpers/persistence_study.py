@@ -16,6 +16,7 @@ import pandas as pd
 from . import persistence as P
 from . import token_readouts as T
 from .data import neutral_prompts
+from .models import backend_fields, model_info, require_local
 from .next_token import control_map, control_summary, rated_tokens
 
 AXES = ("valence", "arousal")
@@ -23,10 +24,17 @@ HEADLINE_KS = (0, 64, 256)
 
 
 class PersistenceStudy:
+    @staticmethod
+    def require_local(remote) -> None:
+        """One ValueError, before any model loads, for ``remote=True``: notebook 06 needs the
+        weights here (generation; ``helpers.models.require_local``)."""
+        require_local("06_persistence", remote)
+
     def __init__(self, model, settings, steering_results: str | Path | None = None):
         s = self.settings = settings
+        self.require_local(model_info(model).remote)
         self.model, self.started, self.seconds = model, time.time(), {}
-        self.n_layers = n = model.cfg.n_layers
+        self.n_layers = n = model_info(model).n_layers
         self.steering_layer, self.steering_kind, self.steering_note = _steering_choice(s, n, steering_results)
         self.layers = sorted(set(range(0, n, s.layer_step)) | {self.steering_layer})
 
@@ -47,7 +55,7 @@ class PersistenceStudy:
             for site in P.SITES:
                 self.readouts[(axis, site)] = P.distance_readouts(X, frame, frame["test"].to_numpy(), self.layers,
                                                                  axis=axis, site=site, seed=s.seed,
-                                                                 model_name=self.model.emo.name)
+                                                                 model_name=model_info(self.model).name)
         self.curves = pd.concat([r.curve(seed=s.seed) for r in self.readouts.values()], ignore_index=True)
         self.seconds["distance"] = time.time() - t0
         return self.curves.round(3)
@@ -173,7 +181,7 @@ class PersistenceStudy:
         maps = {f"{axis}/{site}": {"layers": r.layers, "ks": r.ks, "fixed": r.fixed.tolist(),
                                    "retrained": r.retrained.tolist(), "cv_at_0": r.cv_at_0.tolist(),
                                    "best_layer": r.best_layer} for (axis, site), r in self.readouts.items()}
-        return {"model": model_name, "settings": s.as_dict(), **self.summary_entry(),
+        return {"model": model_name, **backend_fields(self.model), "settings": s.as_dict(), **self.summary_entry(),
                 "distance": {"curves": self.curves.to_dict(orient="records"), "maps": maps},
                 "generation": {axis: {"curve": c.to_dict(orient="records"), "half_life_tokens": self.half_lives[axis][0],
                                       "half_life_censored": self.half_lives[axis][1]}

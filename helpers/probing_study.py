@@ -27,7 +27,7 @@ import pandas as pd
 from . import evaluation as E
 from . import seeds as S
 from .data import describe_splits
-from .models import model_info
+from .models import backend_fields, model_info
 from .probes import check_Cs, load, readout, save
 
 AXES = ("valence", "arousal")
@@ -383,7 +383,8 @@ class ProbingStudy:
     def results(self) -> dict:
         s, d = self.settings, self.diagnosis
         return {
-            "model": self.model_name, "n_layers": self.n_layers, "d_model": model_info(self.model).d_model,
+            "model": self.model_name, **backend_fields(self.model), "n_layers": self.n_layers,
+            "d_model": model_info(self.model).d_model,
             "layers": self.layers, "hooks": list(s.hooks), "poolings": list(s.poolings), "seed": s.seed,
             "split_seed": self.seeds[0],
             "settings": s.as_dict(), "criterion": s.criterion, "Cs": list(s.Cs), "folds": s.folds,

@@ -179,10 +179,12 @@ def run_suite(model: str, parameters: dict[str, Any] | None = None, run_dir: Pat
     run_dir.mkdir(parents=True, exist_ok=True)
     params = {"model_name": model, **(parameters or {})}
     selected = [nb for nb in notebooks() if not only or any(nb.stem.startswith(o) for o in only)]
+    timings = []
+    if params.get("remote"):
+        selected, timings = _remote_selection(selected, only)
     print(f"Running {len(selected)} notebooks on {model} into {run_dir}", flush=True)
     os.environ.setdefault("EMO_PROBES_PNG", "1")  # figures also as PNG, for the README
     total_start = time.perf_counter()
-    timings = []
     for index, notebook in enumerate(selected, 1):
         print(f"({index}/{len(selected)}) {notebook.stem}", flush=True)
         result = execute(notebook, run_dir, params, force=force)
@@ -194,6 +196,23 @@ def run_suite(model: str, parameters: dict[str, Any] | None = None, run_dir: Pat
     summary["wall_seconds_this_invocation"] = round(time.perf_counter() - total_start, 1)
     write_summary(run_dir, summary)
     return summary
+
+
+def _remote_selection(selected: list[Path], only: list[str] | None) -> tuple[list[Path], list[dict]]:
+    """With remote=True: the notebooks that need local weights (``models.NEEDS_LOCAL_WEIGHTS``)
+    are skipped, or, when ``only`` names one, the run stops before anything runs."""
+    from .models import NEEDS_LOCAL_WEIGHTS, require_local
+
+    local = [nb.stem for nb in selected if nb.stem in NEEDS_LOCAL_WEIGHTS]
+    if local and only:
+        try:
+            require_local(local[0], True)
+        except ValueError as error:
+            raise NotebookFailed(str(error)) from None
+    for stem in local:
+        print(f"{stem}: skipped (remote=True; it needs local weights)", flush=True)
+    return ([nb for nb in selected if nb.stem not in local],
+            [{"notebook": stem, "status": "skipped (remote: needs local weights)", "seconds": 0.0} for stem in local])
 
 
 def run_sweep(grid_path: Path) -> Path:

@@ -13,7 +13,7 @@ import pandas as pd
 
 from . import steering_runs as S
 from .data import neutral_prompts
-from .models import model_info
+from .models import backend_fields, model_info, require_local
 
 AROUSAL_METRICS = ["arousal_index", "exclaims", "vader", "readout_arousal"]
 
@@ -24,7 +24,14 @@ def _curve(table, metric):
 
 
 class SteeringStudy:
+    @staticmethod
+    def require_local(remote) -> None:
+        """One ValueError, before any model loads, for ``remote=True``: notebook 05 needs the
+        weights here (steered generation; ``helpers.models.require_local``)."""
+        require_local("05_steering", remote)
+
     def __init__(self, model, settings, probes_path: str | Path):
+        self.require_local(model_info(model).remote)
         s = self.settings = settings
         self.model, self.started, self.seconds = model, time.time(), {}
         self.n_layers = n = model_info(model).n_layers
@@ -134,7 +141,8 @@ class SteeringStudy:
     def results(self, model_name: str) -> dict:
         s, t, stats = self.settings, self.main_table, self.main_stats
         return {
-            "model": model_name, "settings": s.as_dict(), "seed": s.seed, "seeds": list(s.sampling_seeds),
+            "model": model_name, **backend_fields(self.model), "settings": s.as_dict(), "seed": s.seed,
+            "seeds": list(s.sampling_seeds),
             "n_prompts": s.n_prompts, "max_new_tokens": s.max_new_tokens, "temperature": s.temperature,
             "positions": s.positions, "chat": s.chat, "directions_note": self.note,
             "readers": {axis: {"kind": p.kind, "layer": p.layer, "hook": p.hook, "pooling": p.pooling}

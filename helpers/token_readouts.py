@@ -29,12 +29,13 @@ def token_activations(model, texts: Sequence[str], layers: Sequence[int], batch_
 
     from .batching import StopForward, pad_id, pad_rows
     from .collect import HOOKS
-    from .models import model_info
+    from .generation import forward, model_hooks
+    from .models import hf_module, model_info
 
     info = model_info(model)
     tokenizer = model.tokenizer
     layers = [int(layer) for layer in layers]
-    device = next(model.original_model.parameters()).device
+    device = next(hf_module(model).parameters()).device
     results = []
     for start in range(0, len(texts), batch_size):
         chunk = list(texts[start:start + batch_size])
@@ -54,10 +55,10 @@ def token_activations(model, texts: Sequence[str], layers: Sequence[int], batch_
                     raise StopForward
             return hook
 
-        with torch.inference_mode(), model.hooks(fwd_hooks=[(HOOKS["resid_post"].format(layer=layer), keep(layer))
-                                                           for layer in layers]):
+        with torch.inference_mode(), model_hooks(model, [(HOOKS["resid_post"].format(layer=layer), keep(layer))
+                                                         for layer in layers]):
             try:
-                model(ids.to(device), attention_mask=mask.to(device), return_type=None)
+                forward(model, ids.to(device), mask.to(device), logits=False)
             except StopForward:
                 pass
         stacked = np.stack([captured[layer] for layer in layers], axis=2)  # [batch, T, layers, d]

@@ -206,7 +206,8 @@ pd.Series({"emergence": results["emergence_layer"], "PC1~valence r": results["em
 # %% [markdown]
 # ## Keys of `results.json`
 #
-# - `model`, `n_layers`, `layers`, `hooks`, `poolings`, `n_prompts`, `threshold`, `seed`, `settings`.
+# - `model`, `n_layers`, `layers`, `hooks`, `poolings`, `n_prompts`, `threshold`, `seed`, `settings`;
+#   `backend` (`transformer_lens` or `nnsight`) and `remote` (True: run on NDIF).
 # - `emergence_layer`: `{hook: first layer (int) where PC1 AUC >= threshold for the first pooling,
 #   template-centred PCA, or null}`; `emergence_depth_fraction`: the same as `(layer + 1) / n_layers`;
 #   `emergence_layer_by_pooling` (`"hook/pooling"` keys), `emergence_layer_affirmative`

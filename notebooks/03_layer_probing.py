@@ -364,7 +364,8 @@ print(f"saved {out / 'probes.npz'} and results.json in {results['seconds']['tota
 #
 # - `model`, `n_layers`, `d_model`, `layers`, `hooks`, `poolings`, `seed` (sampling), `seeds` (split seeds),
 #   `split_seed` (the first: sweep, choice, saved probes), `settings`, `criterion`, `Cs`, `folds`, `n_prompts`
-#   (per axis), `split_sizes` (per axis and split: train / test rows, first seed).
+#   (per axis), `split_sizes` (per axis and split: train / test rows, first seed); `backend`
+#   (`transformer_lens` or `nnsight`) and `remote` (True: run on NDIF).
 # - `best`: per axis (`valence`, `arousal`), the saved probes' configuration: `layer`, `hook`,
 #   `pooling`, `depth_fraction` (= (layer + 1) / n_layers), `criterion`, `validation_accuracy` (first
 #   seed: what the choice saw; `validation_accuracy_seeds`: the mean over seeds);

@@ -55,9 +55,9 @@ from helpers.prompting import build_prompts
 from helpers.runtime import set_torch_threads
 from helpers.settings import Comparison
 
+ComparisonStudy.require_local(remote)  # prompting needs the weights here: one ValueError, before loading
 settings = Comparison.preset(preset, **overrides)
 out = output_folder(output_dir)
-threads = set_torch_threads(settings.torch_threads)
 
 # %% [markdown]
 # ## Data: sentences, their folds, and templated prompts
@@ -69,6 +69,7 @@ threads = set_torch_threads(settings.torch_threads)
 # adjectives in unseen templates. In quick mode everything is smaller.
 
 # %%
+threads = set_torch_threads(settings.torch_threads)
 model = load_model(model_name, backend=backend, remote=remote)
 study = ComparisonStudy(model, settings)
 print(study.describe(), f"; {threads} torch thread(s)")
@@ -281,7 +282,7 @@ print(f"wrote {out / 'results.json'} after {results['seconds_total']:.0f} s")
 # %% [markdown]
 # ## `results.json`
 #
-# - `model`: the model name.
+# - `model`: the model name; `backend` (`transformer_lens` or `nnsight`) and `remote` (True: run on NDIF).
 # - `methods`: for each of `zero_shot`, `zero_shot_calibrated`, `few_shot`, `few_shot_calibrated`,
 #   `probe_transfer`, `probe_in_domain`: `accuracy` on the sentence set with `ci_low`/`ci_high`
 #   (percentile bootstrap 95%, 2000 resamples), `accuracy_hard`, `accuracy_easy`, `accuracy_E4`

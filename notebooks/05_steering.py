@@ -54,6 +54,7 @@ from helpers.steering_runs import KIND_LABELS, dose_table
 from helpers.steering_study import SteeringStudy
 from helpers.widgets import SteeringWidget
 
+SteeringStudy.require_local(remote)  # generation needs the weights here: one ValueError, before loading
 settings = Steering.preset(preset, **overrides)
 out = output_folder(output_dir)
 threads = set_torch_threads(settings.torch_threads)
@@ -227,7 +228,8 @@ print(f"saved {out / 'results.json'}; rho {results['valence']['spearman_rho']:.3
 # %% [markdown]
 # ## Keys of `results.json`
 #
-# - `model`, `settings`, `seed`, `seeds`, `n_prompts`, `max_new_tokens`, `temperature`, `positions`, `chat`,
+# - `model`, `backend` (`transformer_lens` or `nnsight`), `remote` (True: run on NDIF), `settings`, `seed`,
+#   `seeds`, `n_prompts`, `max_new_tokens`, `temperature`, `positions`, `chat`,
 #   `torch_threads`, `directions_note` (where the directions came from), `readers` (the probes that
 #   score texts: `kind`, `layer`, `hook`, `pooling` per axis).
 # - `valence`: the main dose-response: `layer`, `kind`, `projection_std` (the std unit of alpha),

@@ -51,6 +51,7 @@ from helpers.persistence_study import PersistenceStudy, decay_summary
 from helpers.runtime import set_torch_threads
 from helpers.settings import Persistence
 
+PersistenceStudy.require_local(remote)  # generation needs the weights here: one ValueError, before loading
 settings = Persistence.preset(preset, **overrides)
 out = output_folder(output_dir)
 
@@ -58,7 +59,7 @@ out = output_folder(output_dir)
 set_torch_threads(settings.torch_threads)
 model = load_model(model_name, backend=backend, remote=remote)
 study = PersistenceStudy(model, settings, steering_results)
-print(f"{model.cfg.n_layers} layers; steering at layer {study.steering_layer} ({study.steering_kind}: {study.steering_note})")
+print(f"{study.n_layers} layers; steering at layer {study.steering_layer} ({study.steering_kind}: {study.steering_note})")
 
 # %% [markdown]
 # ## 1. Distance: is the emotion still readable k tokens later?
@@ -138,8 +139,8 @@ viewer = PersistenceViewer(model, study).show()
 # %% [markdown]
 # ## Results
 #
-# Every number above, with the goals as measured, goes to `results.json`; the k = 0 probes to
-# `probes.npz`.
+# Every number above, with the goals as measured, goes to `results.json` (with `model`, `backend`:
+# `transformer_lens` or `nnsight`, and `remote`: True when run on NDIF); the k = 0 probes to `probes.npz`.
 
 # %%
 results = study.results(model_name)

@@ -135,12 +135,14 @@ display(goals)
 #
 # `results.json`: `emo_llm_replication` (`valence`/`arousal` E1-E3 test accuracies of their
 # protocol, `transfer_ours_to_theirs`/`transfer_theirs_to_ours` `{all, negated}`), which the run
-# summary reads, and the detail: `table`, `curves`, `transfer`, `goals`, `counts`, `settings`.
+# summary reads, and the detail: `table`, `curves`, `transfer`, `goals`, `counts`, `settings`;
+# `model`, `backend` (`transformer_lens` or `nnsight`) and `remote` (True: run on NDIF).
 
 # %%
 results = R.results_dict(table, curves, transfers, goals, counts.to_dict("records"),
                          hook=settings.specs[0][0], pooling=settings.specs[0][1])
-results.update(model=model_name, preset=preset, settings=settings.as_dict(), layers=layers,
+results.update(model=model_name, backend=model.emo.backend, remote=model.emo.remote, preset=preset,
+               settings=settings.as_dict(), layers=layers,
                seconds=round(time.time() - started, 1), torch_threads=threads)
 save_results(out, results)
 print(results["emo_llm_replication"])

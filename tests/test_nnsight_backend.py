@@ -143,6 +143,24 @@ def test_bad_backend_arguments(no_key):
         load_model("smollm2-135m", backend="nnsight", remote=True)
 
 
+@pytest.mark.parametrize("study", ["comparison_study.ComparisonStudy", "steering_study.SteeringStudy",
+                                   "persistence_study.PersistenceStudy"])
+def test_notebooks_that_need_local_weights_refuse_remote_at_once(study):
+    """Notebooks 04-06 call ``Study.require_local(remote)`` before loading: one ValueError, no network."""
+    import importlib
+
+    from helpers.models import NEEDS_LOCAL_WEIGHTS
+
+    module, name = study.split(".")
+    cls = getattr(importlib.import_module(f"helpers.{module}"), name)
+    start = time.monotonic()
+    cls.require_local(False)  # a local model: nothing to say
+    with pytest.raises(ValueError, match=r"needs a local model: .*remote=False.*01, 02, 03, 07") as error:
+        cls.require_local(True)
+    assert time.monotonic() - start < 1
+    assert sum(stem in str(error.value) for stem in NEEDS_LOCAL_WEIGHTS) == 1
+
+
 # ------------------------------------------------------------------ steering, ablation, generation, probes
 PROMPT = "I walked into the kitchen and"
 
@@ -173,6 +191,27 @@ def test_generate_many_rows_with_their_own_vectors(pairs):
     want = generate_many(tl, jobs, max_new_tokens=8, batch_size=3)
     assert generate_many(nn, jobs, max_new_tokens=8, batch_size=3) == want
     assert want[0] != want[1]
+
+
+def test_token_readouts_and_next_token_probs(pairs):
+    """Notebook 06's own forward passes (every token's resid_post; the next-token distribution,
+    steered) give the same numbers on both backends."""
+    from helpers.next_token import next_token_probs
+    from helpers.steering import random_unit, steer
+    from helpers.token_readouts import token_activations
+
+    tl, nn = pairs("smollm2-135m")
+    want, got = (token_activations(m, PROMPTS, [3, 17], batch_size=2) for m in (tl, nn))
+    for a, b in zip(want, got):
+        assert a["ids"] == b["ids"] and a["offsets"] == b["offsets"]
+        np.testing.assert_allclose(b["acts"], a["acts"], atol=1e-4, rtol=0)
+    u = random_unit(tl.emo.d_model, 3)
+    probs = []
+    for m in (tl, nn):
+        with steer(m, u, layer=10, alpha=30.0):
+            probs.append(next_token_probs(m, PROMPTS, batch_size=2))
+    assert probs[0].shape == (len(PROMPTS), len(tl.tokenizer))
+    np.testing.assert_allclose(probs[1], probs[0], atol=1e-5, rtol=0)
 
 
 @pytest.mark.parametrize("name", ["smollm2-135m", "gemma3-270m"])

@@ -47,6 +47,18 @@ def test_run_executes_then_skips_unchanged_then_reruns_on_change(tiny_suite, tmp
     assert [t["status"] for t in third["timings"]] == ["executed", "executed"]
 
 
+def test_remote_run_skips_or_refuses_the_notebooks_that_need_local_weights(tiny_suite, tmp_path):
+    """remote=True: 04-06 (helpers.models.NEEDS_LOCAL_WEIGHTS) are skipped, or refused up front when asked for."""
+    make_notebook(tiny_suite / "04_probe_vs_prompting.ipynb", "raise RuntimeError('must not run remotely')")
+    run_dir = tmp_path / "runs"
+    summary = runner.run_suite("x", {"remote": True}, run_dir=run_dir)
+    assert {t["notebook"]: t["status"] for t in summary["timings"]} == {
+        "01_first": "executed", "02_second": "executed", "04_probe_vs_prompting": "skipped (remote: needs local weights)"}
+    with pytest.raises(runner.NotebookFailed, match="needs a local model.*remote=False"):
+        runner.run_suite("x", {"remote": True}, run_dir=tmp_path / "other", only=["01", "04"])
+    assert not (tmp_path / "other" / "01_first").exists()  # refused before anything ran
+
+
 def test_failed_notebook_stops_the_run_naming_the_cell(tiny_suite, tmp_path):
     make_notebook(tiny_suite / "01_first.ipynb", "raise RuntimeError('boom in the data')")
     run_dir = tmp_path / "runs"
