@@ -134,8 +134,9 @@ display(goals)
 # ## Results
 #
 # `results.json`: `emo_llm_replication` (`valence`/`arousal` E1-E3 test accuracies of their
-# protocol, `transfer_ours_to_theirs`/`transfer_theirs_to_ours` `{all, negated}`), which the run
-# summary reads, and the detail: `table`, `curves`, `transfer`, `goals`, `counts`, `settings`;
+# protocol, `transfer_ours_to_theirs` (notebook 03's saved probe when the run has one),
+# `transfer_ours_to_theirs_retrained` (with a saved probe only) and `transfer_theirs_to_ours`, each
+# `{all, negated}`), which the run summary reads, and the detail: `table`, `curves`, `transfer`, `goals`, `counts`, `settings`;
 # `model`, `backend` (`transformer_lens` or `nnsight`) and `remote` (True: run on NDIF).
 
 # %%
