@@ -124,14 +124,13 @@ def layer_accuracies(X: np.ndarray, y: np.ndarray, train_rows: np.ndarray, test_
     """Test accuracy [L] of one probe per layer of ``X`` [n, L, width], all layers fitted as one batch
     (``helpers.probe_solver.fit_layers``: the same standardise + L2 logistic regression as
     ``fit_logreg``, solved to a tighter tolerance)."""
-    from .probe_solver import decision_scores, fit_layers
+    from .probe_solver import fit_layers
+    from .probe_sweep import predictions
 
     if not test_mask.any() or len(np.unique(y[train_rows])) < 2:
         return np.full(X.shape[1], np.nan)
-    fit = fit_layers(X, y, C, rows=train_rows)
     test = np.flatnonzero(test_mask)
-    scores = decision_scores(X, test, fit["mean"], fit["scale"], fit["coef"], fit["intercept"])  # [m, L]
-    return ((scores > 0) == (y[test] == 1)[:, None]).mean(axis=0)
+    return (predictions(fit_layers(X, y, C, rows=train_rows), X, test) == y[test][:, None]).mean(axis=0)
 
 
 def layer_curves(acts: dict[tuple[str, str], np.ndarray], df: pd.DataFrame, parts: dict, *, axis: str,

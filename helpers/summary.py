@@ -136,28 +136,37 @@ def _spread(pair) -> str:
     return f", seeds {fmt(pair[0])}-{fmt(pair[1])}" if pair and pair[0] is not None else ""
 
 
+def _over_seeds(n) -> str:
+    """The row-name suffix of a mean over ``n`` split seeds (empty for one seed's figures)."""
+    return f", mean of {n} split seeds" if n else ""
+
+
+def _seed_mean(acc, ci=None, seed_range=None) -> str:
+    """A mean over seeds with its bootstrap interval and the seeds' min-max."""
+    return f"{fmt(acc)}{interval(ci)}{_spread(seed_range)}"
+
+
 def _probing_rows(summary: dict) -> list[str]:
     rows = []
     for axis in AXES:
         probe = summary.get(f"{axis}_probe") or {}
-        n = probe.get("n_seeds")
-        over = f", mean of {n} split seeds" if n else ""
+        over = _over_seeds(probe.get("n_seeds"))
         where = f"layer {fmt(probe.get('layer'))} ({probe.get('hook')}, {probe.get('pooling')})"
         intervals, ranges = probe.get("accuracy_ci") or {}, probe.get("accuracy_range") or {}
         for split, acc in (probe.get("accuracy") or {}).items():
-            rows.append(f"| {axis} probe accuracy {split}, {where}{over} | {fmt(acc)}{interval(intervals.get(split))}"
-                        f"{_spread(ranges.get(split))} |")
+            rows.append(f"| {axis} probe accuracy {split}, {where}{over} | "
+                        f"{_seed_mean(acc, intervals.get(split), ranges.get(split))} |")
         for split, wide in (probe.get("accuracy_wide") or {}).items():
             rows.append(f"| {axis} probe accuracy {split} ({_count(wide['n_words'])} words, "
-                        f"{_count(wide['n_patterns'])} patterns){over} | {fmt(wide['accuracy'])}"
-                        f"{interval((wide['ci_low'], wide['ci_high']))}{_spread((wide.get('min'), wide.get('max')))} |")
+                        f"{_count(wide['n_patterns'])} patterns){over} | "
+                        f"{_seed_mean(wide['accuracy'], (wide['ci_low'], wide['ci_high']), (wide.get('min'), wide.get('max')))} |")
         for split, acc in (probe.get("accuracy_affirmative_only") or {}).items():
             rows.append(f"| {axis} probe accuracy {split}, affirmative templates only{over} | {fmt(acc)} |")
     for name, cfg in (summary.get("hook_best") or {}).items():
         for split in ("E1", "E4"):
             acc = (cfg.get("accuracy") or {}).get(split)
             rows.append(f"| {name}: layer {fmt(cfg.get('layer'))} ({cfg.get('pooling')}) accuracy {split}, mean over "
-                        f"seeds | {fmt(acc)}{_spread((cfg.get('accuracy_range') or {}).get(split))} |")
+                        f"seeds | {_seed_mean(acc, seed_range=(cfg.get('accuracy_range') or {}).get(split))} |")
     rows.append(f"| probe readout vs VADER (Spearman, first split seed) | {fmt(summary.get('vader_spearman'))} |")
     for axis in AXES:
         got = (summary.get("human_readout") or {}).get(axis) or {}
@@ -179,14 +188,13 @@ def _human_label_rows(labels: dict | None) -> list[str]:
     rows = [f"| arousal labels: hand vs human top/bottom third agree ({fmt(labels.get('n_words'))} words of "
             f"{fmt(coverage.get('n_rated'))} rated, {fmt(coverage.get('n_words'))} in the set; kappa "
             f"{fmt(labels.get('kappa'))}) | {fmt(labels.get('agreement'))} |"]
-    n = labels.get("n_seeds")
-    over = f", mean of {n} split seeds" if n else ""
+    over = _over_seeds(labels.get("n_seeds"))
     hand = labels.get("hand_labels_same_words") or {}
-    ranges = labels.get("accuracy_range") or {}
+    intervals, ranges = labels.get("accuracy_ci") or {}, labels.get("accuracy_range") or {}
     for split, acc in (labels.get("accuracy") or {}).items():
         rows.append(f"| arousal probe accuracy {split}, human-thirds labels ({fmt(labels.get('n_prompt_words'))} words)"
-                    f"{over}; hand labels on the same prompts | {fmt(acc)}{interval((labels.get('accuracy_ci') or {}).get(split))}"
-                    f"{_spread(ranges.get(split))}; {fmt(hand.get(split))} |")
+                    f"{over}; hand labels on the same prompts | {_seed_mean(acc, intervals.get(split), ranges.get(split))}"
+                    f"; {fmt(hand.get(split))} |")
     for split, acc in (labels.get("accuracy_affirmative_only") or {}).items():
         rows.append(f"| arousal probe accuracy {split}, human-thirds labels, affirmative templates only{over} | {fmt(acc)} |")
     return rows
