@@ -260,7 +260,7 @@ def _standardised(X: np.ndarray, rows) -> tuple[torch.Tensor, np.ndarray, np.nda
 
     One copy of the rows, layer-major, standardised in place (float32 with Welford's mean and variance:
     a few passes over the rows instead of float64 temporaries of the whole block)."""
-    Z = torch.from_numpy(np.ascontiguousarray(np.asarray(X, dtype=np.float32)[rows])).transpose(0, 1).contiguous()
+    Z = torch.from_numpy(np.asarray(X, dtype=np.float32)[rows]).transpose(0, 1).contiguous()
     var, mean = torch.var_mean(Z, dim=1, correction=0)
     mean64 = mean.double()
     scale = var.double().sqrt()

@@ -251,7 +251,7 @@ class ProbingStudy:
         pool = S.wide_pool(*self.data["arousal"], axis="arousal", n_patterns=max(s.wide_patterns, s.folds + 1),
                            seed=s.seed)  # the wide test's patterns; enough of them for crossed CV folds
         df = H.relabel_prompts(pool, by_word["label"].dropna().to_dict())
-        X = self._activations_for(df, "arousal", cfg)
+        X, reused = self._activations_for(df, "arousal", cfg)
         got, hand = {}, H.relabel_prompts(df, by_word["hand_label"].to_dict())
         for name, frame in (("human", df), ("hand", hand)):
             if name == "hand" and (hand["y"] == df["y"]).all():  # the labellings agree on every word: same fits
@@ -265,7 +265,7 @@ class ProbingStudy:
             "middle_third_hand_labels": words.loc[words["third"] == "middle", "hand_label"].value_counts().to_dict(),
             "config": {**{k: cfg[k] for k in ("hook", "pooling", "layer")}, "chosen_on": "hand labels, validation"},
             "n_prompt_words": int(df["adjective"].nunique()), "n_prompts": int(len(df)),
-            "n_patterns": int(df["pattern"].nunique()), "n_prompts_run": int(len(df) - self.reused_rows),
+            "n_patterns": int(df["pattern"].nunique()), "n_prompts_run": int(len(df) - reused),
             "share_high": float((df.drop_duplicates("adjective")["adjective_label"] == "high").mean()),
             "seeds": list(self.seeds), **{k: v for k, v in got["human"].items() if k != "seeds"},
             "hand_labels_same_words": {k: got["hand"][k] for k in ("accuracy", "accuracy_ci",
@@ -273,9 +273,10 @@ class ProbingStudy:
         self.seconds["arousal_human_labels"] = time.time() - t0
         return self.human_label_table()
 
-    def _activations_for(self, df: pd.DataFrame, axis: str, cfg: dict) -> np.ndarray:
-        """``[prompts, width]`` of ``df`` at ``cfg`` (``axis``'s chosen configuration): rows of the wide test's pool or
-        of the sampled prompts are reused, only the others are run (up to ``cfg``'s layer)."""
+    def _activations_for(self, df: pd.DataFrame, axis: str, cfg: dict) -> tuple[np.ndarray, int]:
+        """``[prompts, width]`` of ``df`` at ``cfg`` (``axis``'s chosen configuration) and how many rows were reused:
+        rows of the wide test's pool or of the sampled prompts are reused, only the others are run (up to ``cfg``'s
+        layer)."""
         sources = [self.wide_pools[axis]] if axis in self.wide_pools else []
         sources.append((self.data[axis][0], self.matrix_at(axis, cfg)))
         X, have = np.empty((len(df), sources[0][1].shape[1]), dtype=np.float32), np.zeros(len(df), bool)
@@ -286,8 +287,7 @@ class ProbingStudy:
         if (~have).any():
             X[~have] = E.prompt_activations(self.model, df[~have], hooks=[cfg["hook"]], poolings=[cfg["pooling"]],
                                             layers=[cfg["layer"]], progress=False)[(cfg["hook"], cfg["pooling"])][:, 0]
-        self.reused_rows = int(have.sum())
-        return X
+        return X, int(have.sum())
 
     def human_label_table(self) -> pd.DataFrame:
         """Per split: the headline arousal accuracy (hand labels, sampled words), hand labels and human-thirds

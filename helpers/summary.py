@@ -146,16 +146,22 @@ def _seed_mean(acc, ci=None, seed_range=None) -> str:
     return f"{fmt(acc)}{interval(ci)}{_spread(seed_range)}"
 
 
+def _seed_mean_cells(entry: dict) -> dict[str, str]:
+    """Per split of ``entry["accuracy"]``: its mean over seeds as a cell, with the entry's
+    ``accuracy_ci`` and ``accuracy_range`` of that split (``_seed_mean``)."""
+    intervals, ranges = entry.get("accuracy_ci") or {}, entry.get("accuracy_range") or {}
+    return {split: _seed_mean(acc, intervals.get(split), ranges.get(split))
+            for split, acc in (entry.get("accuracy") or {}).items()}
+
+
 def _probing_rows(summary: dict) -> list[str]:
     rows = []
     for axis in AXES:
         probe = summary.get(f"{axis}_probe") or {}
         over = _over_seeds(probe.get("n_seeds"))
         where = f"layer {fmt(probe.get('layer'))} ({probe.get('hook')}, {probe.get('pooling')})"
-        intervals, ranges = probe.get("accuracy_ci") or {}, probe.get("accuracy_range") or {}
-        for split, acc in (probe.get("accuracy") or {}).items():
-            rows.append(f"| {axis} probe accuracy {split}, {where}{over} | "
-                        f"{_seed_mean(acc, intervals.get(split), ranges.get(split))} |")
+        for split, cell in _seed_mean_cells(probe).items():
+            rows.append(f"| {axis} probe accuracy {split}, {where}{over} | {cell} |")
         for split, wide in (probe.get("accuracy_wide") or {}).items():
             rows.append(f"| {axis} probe accuracy {split} ({_count(wide['n_words'])} words, "
                         f"{_count(wide['n_patterns'])} patterns){over} | "
@@ -190,11 +196,9 @@ def _human_label_rows(labels: dict | None) -> list[str]:
             f"{fmt(labels.get('kappa'))}) | {fmt(labels.get('agreement'))} |"]
     over = _over_seeds(labels.get("n_seeds"))
     hand = labels.get("hand_labels_same_words") or {}
-    intervals, ranges = labels.get("accuracy_ci") or {}, labels.get("accuracy_range") or {}
-    for split, acc in (labels.get("accuracy") or {}).items():
+    for split, cell in _seed_mean_cells(labels).items():
         rows.append(f"| arousal probe accuracy {split}, human-thirds labels ({fmt(labels.get('n_prompt_words'))} words)"
-                    f"{over}; hand labels on the same prompts | {_seed_mean(acc, intervals.get(split), ranges.get(split))}"
-                    f"; {fmt(hand.get(split))} |")
+                    f"{over}; hand labels on the same prompts | {cell}; {fmt(hand.get(split))} |")
     for split, acc in (labels.get("accuracy_affirmative_only") or {}).items():
         rows.append(f"| arousal probe accuracy {split}, human-thirds labels, affirmative templates only{over} | {fmt(acc)} |")
     return rows
