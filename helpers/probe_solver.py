@@ -116,7 +116,6 @@ def _lbfgs(Z, y, weight, C, W0, basis, *, tol, max_iter):
     f64, dtype, dev = torch.float64, Z.dtype, Z.device
     g_, n, d = Z.shape
     K = C.shape[1]
-    ZT = Z.transpose(1, 2)                                        # a view: [g, d, n]
     rows = weight.sum(1)
     sign = (2 * y - 1)[:, None, :]                                # [g, 1, n]
     wgt = (weight / rows[:, None])[:, None, :]                    # rows weigh 1/n: the per-row objective
@@ -133,8 +132,9 @@ def _lbfgs(Z, y, weight, C, W0, basis, *, tol, max_iter):
         ZB = torch.bmm(Z, B)                                      # [g, n, r]
         B64 = B.to(f64)
 
-    def margins(V):  # [g, K, d+1] -> [g, K, n]
-        return torch.baddbmm(V[..., d:].to(dtype), V[..., :d].to(dtype), ZT).to(f64)
+    def margins(V):  # [g, K, d+1] -> [g, K, n]; Z @ V^T runs at about 1.7x the rate of V @ Z^T on the CPU
+        M = torch.bmm(Z, V[..., :d].to(dtype).transpose(1, 2)).transpose(1, 2)
+        return M.to(f64, memory_format=torch.contiguous_format).add_(V[..., d:])
 
     def gradient(M, V, lam):
         r = torch.sigmoid(sign * M).sub_(1).mul_(sw)              # d loss / d margin, [g, K, n]
@@ -190,7 +190,6 @@ def _lbfgs(Z, y, weight, C, W0, basis, *, tol, max_iter):
             W, g, M, moving, lam, gamma, best, S, Y, rho = (a[keep] for a in (W, g, M, moving, lam, gamma, best,
                                                                                S, Y, rho))
             Z, sign, wgt, sw = Z[keep], sign[keep], wgt[keep], sw[keep]
-            ZT = Z.transpose(1, 2)
             if basis is not None:
                 chol, dsum, B, B64, ZB = chol[keep], dsum[keep], B[keep], B64[keep], ZB[keep]
         if basis is not None and it and it % REFRESH == 0:
