@@ -151,7 +151,7 @@ def new_cache(config):
 
 
 def prefix_bank(forward: Callable, prefixes: Sequence[tuple[int, ...]], *, n_layers: int, batch_size: int, pad: int,
-                device, config) -> dict:
+                device, config, common_once: bool = False) -> dict:
     """Run each maximal prefix once, right-padded, ``batch_size`` per pass; keep their keys/values.
 
     ``forward(ids, mask, cache)`` runs the model on one padded batch, filling ``cache`` (a hook
@@ -159,6 +159,13 @@ def prefix_bank(forward: Callable, prefixes: Sequence[tuple[int, ...]], *, n_lay
     row), ``empty`` (the row of zeros for sequences without a prefix) and ``kv``: per layer
     ``< n_layers``, keys and values ``[n_maximal_prefixes + 1, heads, widest prefix, d_head]``; a
     prefix that a longer one extends maps to that one's row (``covering_prefixes``).
+
+    ``common_once``: the start that all maximal prefixes share runs once, and each prefix's
+    remainder runs against its keys/values (``mask`` then spans [start | remainder] and the
+    positions follow from the cache, as in a Hugging Face model). Few-shot prompts need it: their
+    maximal prefixes are the same instruction and examples followed by a few words of the text,
+    and running the examples once per prefix cost 4-5x the tokens. Off for ``collect``, whose
+    pass A also pools the prefixes' activations.
     """
     import torch
 
@@ -167,10 +174,27 @@ def prefix_bank(forward: Callable, prefixes: Sequence[tuple[int, ...]], *, n_lay
     cover = covering_prefixes(prefixes)
     run = maximal_prefixes(prefixes)  # a prefix of a longer one reads that one's first slots
     width = len(run[-1])
+    # every maximal prefix keeps at least one token of its own past the common start
+    common = min(common_prefix_length(run), len(run[0]) - 1) if common_once and len(run) > 1 else 0
+    start_kv = None
+    if common > 0:
+        cache = new_cache(config)
+        ids = torch.tensor([list(run[0][:common])], dtype=torch.long, device=device)
+        with torch.inference_mode():
+            try:
+                forward(ids, torch.ones_like(ids), cache)
+            except StopForward:
+                pass
+        start_kv = [(layer.keys, layer.values) for layer in cache.layers[:n_layers]]
     kv_parts: list = []
     for start in range(0, len(run), batch_size):
-        ids, mask = pad_rows(run[start:start + batch_size], pad)
+        rows = run[start:start + batch_size]
+        ids, mask = pad_rows([p[common:] for p in rows], pad)
         cache = new_cache(config)
+        if start_kv is not None:
+            for layer, (keys, values) in enumerate(start_kv):
+                cache.update(keys.expand(len(rows), -1, -1, -1), values.expand(len(rows), -1, -1, -1), layer)
+            mask = torch.cat([torch.ones((len(rows), common), dtype=mask.dtype), mask], dim=1)
         with torch.inference_mode():
             try:
                 forward(ids.to(device), mask.to(device), cache)

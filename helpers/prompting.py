@@ -152,7 +152,7 @@ def last_hidden(lm: LM, ids_list: Sequence[Sequence[int]], batch_size: int = 16,
             part = [list(ids_list[i]) for i in index]
             prefix_len = shared_prefix_lengths(part) if share_prefix else [0] * len(part)
             bank = prefix_bank(forward, distinct_prefixes(part, prefix_len), n_layers=config.num_hidden_layers,
-                               batch_size=batch_size, pad=pad, device=device, config=config)
+                               batch_size=batch_size, pad=pad, device=device, config=config, common_once=True)
             plan = sorted(range(len(part)), key=lambda j: (len(part[j]) - prefix_len[j], j))
             for begin in range(0, len(plan), batch_size):
                 rows = plan[begin:begin + batch_size]

@@ -173,3 +173,44 @@ def test_prompting_logodds_and_generation(smol):
     single = B.generate_answers(lm, B.build_prompts(lm, TEXTS[1:2]), max_new_tokens=3)
     assert len(answers) == 2 and all(isinstance(a, str) and a for a in answers)
     assert answers[1] == single[0]  # left padding does not change the greedy answer
+
+
+def test_prefix_bank_runs_the_common_start_once(smol):
+    """Few-shot prompts: the maximal prefixes are the same instruction and examples followed by a
+    word or two of the text; ``common_once`` runs that start once and gives the same keys/values."""
+    import torch
+
+    from helpers.batching import (distinct_prefixes, lexicographic_order, maximal_prefixes, prefix_bank,
+                                  shared_prefix_lengths)
+
+    lm = B.as_lm(smol)
+    texts = ["The soup was cold.", "The soup was lovely.", "The view was grand.", "The view was dull.",
+             "Best day ever!", "Best meal in years."]
+    ids = B.encode_prompts(lm, B.build_prompts(lm, texts, [("Terrible service.", "negative"),
+                                                            ("What a lovely view.", "positive")]))
+    ids = [ids[i] for i in lexicographic_order(ids)]
+    prefixes = distinct_prefixes(ids, shared_prefix_lengths(ids))
+    run = maximal_prefixes(prefixes)
+    common = common_prefix_length(run)
+    assert len(run) >= 3 and common > 40  # several prefixes behind one long instruction-and-examples start
+    config = lm.hf.config
+    seen = []
+
+    def forward(batch_ids, mask, cache):
+        seen.append((tuple(batch_ids.shape), int(mask.shape[1])))
+        lm.hf.model(input_ids=batch_ids, attention_mask=mask, past_key_values=cache, use_cache=True)
+
+    kwargs = dict(n_layers=config.num_hidden_layers, batch_size=2, pad=0, device="cpu", config=config)
+    whole = prefix_bank(forward, prefixes, **kwargs)
+    whole_tokens, seen[:] = sum(b * w for (b, w), _ in seen), []
+    once = prefix_bank(forward, prefixes, common_once=True, **kwargs)
+    assert seen[0] == ((1, common), common)  # the common start, alone
+    assert all(mask_width == common + w for (_, w), mask_width in seen[1:])  # remainders see the start's slots
+    once_tokens = sum(b * w for (b, w), _ in seen)
+    assert once_tokens < whole_tokens / 2
+    assert once["row"] == whole["row"] and once["empty"] == whole["empty"]
+    for (k1, v1), (k2, v2) in zip(whole["kv"], once["kv"]):
+        for prefix, row in whole["row"].items():
+            n = len(prefix)
+            assert torch.allclose(k1[row, :, :n], k2[row, :, :n], atol=1e-4)
+            assert torch.allclose(v1[row, :, :n], v2[row, :, :n], atol=1e-4)
