@@ -176,16 +176,20 @@ def prefix_bank(forward: Callable, prefixes: Sequence[tuple[int, ...]], *, n_lay
     width = len(run[-1])
     # every maximal prefix keeps at least one token of its own past the common start
     common = min(common_prefix_length(run), len(run[0]) - 1) if common_once and len(run) > 1 else 0
-    start_kv = None
-    if common > 0:
-        cache = new_cache(config)
-        ids = torch.tensor([list(run[0][:common])], dtype=torch.long, device=device)
+
+    def run_into(cache, ids, mask):
         with torch.inference_mode():
             try:
-                forward(ids, torch.ones_like(ids), cache)
+                forward(ids.to(device), mask.to(device), cache)
             except StopForward:
                 pass
-        start_kv = [(layer.keys, layer.values) for layer in cache.layers[:n_layers]]
+        return cache
+
+    start_kv = None
+    if common > 0:
+        ids = torch.tensor([list(run[0][:common])], dtype=torch.long)
+        start = run_into(new_cache(config), ids, torch.ones_like(ids))
+        start_kv = [(layer.keys, layer.values) for layer in start.layers[:n_layers]]
     kv_parts: list = []
     for start in range(0, len(run), batch_size):
         rows = run[start:start + batch_size]
@@ -195,11 +199,7 @@ def prefix_bank(forward: Callable, prefixes: Sequence[tuple[int, ...]], *, n_lay
             for layer, (keys, values) in enumerate(start_kv):
                 cache.update(keys.expand(len(rows), -1, -1, -1), values.expand(len(rows), -1, -1, -1), layer)
             mask = torch.cat([torch.ones((len(rows), common), dtype=mask.dtype), mask], dim=1)
-        with torch.inference_mode():
-            try:
-                forward(ids.to(device), mask.to(device), cache)
-            except StopForward:
-                pass
+        run_into(cache, ids, mask)
         kv_parts.append([(widen(layer.keys, 2, width), widen(layer.values, 2, width)) for layer in cache.layers[:n_layers]])
     row_of = {prefix: row for row, prefix in enumerate(run)}
     return {"row": {prefix: row_of[cover[prefix]] for prefix in cover}, "empty": len(run),
