@@ -64,19 +64,30 @@ def word_split(n_words: int, *, n_test: int = 1000, seed: int = 0) -> tuple[np.n
 def frame_activations(model, words: Sequence[str], *, frames: Sequence[tuple[str, str]] = FRAMES,
                       hook: str = "resid_post", layers: Sequence[int] | None = None,
                       batch_size: int = 32) -> np.ndarray:
-    """Mean over ``frames`` of each word's pooled activations: ``[len(words), layers, width]``."""
-    from .collect import collect
+    """Mean over ``frames`` of each word's pooled activations: ``[len(words), layers, width]``.
+
+    Frames that share a template (``FRAMES`` reads "Bob feels {}, so Bob" twice) take their
+    poolings from one forward pass; the cache holds one entry per (template, pooling) as before.
+    """
+    from .collect import collect_many
 
     words = list(words)
     if not frames:
         raise ValueError("frames is empty: pass at least one (template, pooling) pair, e.g. FRAMES.")
-    total = None
+    poolings: dict[str, list[str]] = {}
     for template, pooling in frames:
         if "{}" not in template:
             raise ValueError(f"frame {template!r} has no '{{}}' where the word goes.")
-        prompts = [template.format(word) for word in words]
-        X = collect(model, prompts, hook=hook, pooling=pooling, layers=layers, batch_size=batch_size,
-                    words=words if pooling == "word" else None)
+        poolings.setdefault(template, []).append(pooling)
+    pooled = {}
+    for template, kinds in poolings.items():
+        specs = [(hook, pooling) for pooling in dict.fromkeys(kinds)]
+        got = collect_many(model, [template.format(word) for word in words], specs, layers=layers,
+                           batch_size=batch_size, words=words if "word" in kinds else None)
+        pooled.update({(template, pooling): X for (_, pooling), X in got.items()})
+    total = None
+    for frame in frames:  # the frames' order, so the sum is the same as one frame at a time
+        X = pooled[tuple(frame)]
         total = X.astype(np.float64) if total is None else total + X
     return (total / len(frames)).astype(np.float32)
 

@@ -64,3 +64,22 @@ def test_rated_vocabulary_is_seeded_and_excludes_words():
     assert a.word.str.fullmatch(r"[a-z]+").all()
     c = R.rated_vocabulary(50, seed=3, exclude=a.word[:10])
     assert not set(a.word[:10]) & set(c.word)
+
+
+def test_frame_activations_equal_one_frame_at_a_time_with_one_pass_per_template(smol, monkeypatch):
+    import importlib
+
+    C = importlib.import_module("helpers.collect")  # the module; `helpers.collect` is also the function
+
+    words = ["happy", "furious", "calm", "table"]
+    expected = np.mean([C.collect(smol, [t.format(w) for w in words], pooling=p, layers=[3, 7], cache=False,
+                                  words=words if p == "word" else None) for t, p in R.FRAMES], axis=0)
+    calls = []
+    real = C.collect_many
+    monkeypatch.setattr(C, "collect_many", lambda model, prompts, specs, **kw: calls.append(specs) or
+                        real(model, prompts, specs, **{**kw, "cache": False}))
+    got = R.frame_activations(smol, words, layers=[3, 7])
+    assert got.shape == (4, 2, expected.shape[-1]) and got.dtype == np.float32
+    np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-6)
+    # "Bob feels {}, so Bob" is read with two poolings from one forward pass: 3 passes for 4 frames
+    assert len(calls) == 3 and [("resid_post", "last"), ("resid_post", "word")] in calls
