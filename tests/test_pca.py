@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from helpers import pca as P
 from helpers.pca import (auc, center_within, emergence_layer, emotion_geometry, emotion_vectors, fit_pca, layer_metrics,
                          project_out, signfree_auc, top_components, vocabulary_geometry)
 
@@ -152,3 +153,28 @@ def test_vocabulary_geometry_finds_valence_on_pc1_and_arousal_on_pc3():
     assert first["best_pc_arousal"] == 3 and first["pc2_arousal"] < 0.2
     assert first["pc1_valence_ci"][0] <= first["pc1_valence"] <= first["pc1_valence_ci"][1]
     assert second["best_pc_arousal"] == 1 and second["best_pc_valence"] == 3
+
+
+def test_silhouette_equals_sklearn():
+    from sklearn.metrics import silhouette_score
+
+    rng = np.random.default_rng(0)
+    for n, d, k in ((2500, 2, 2), (300, 3, 3), (40, 2, 2)):
+        X, y = rng.standard_normal((n, d)), rng.integers(0, k, n)
+        X[y == 1] += 0.7
+        assert abs(P.silhouette(X, y) - silhouette_score(X, y)) < 1e-12
+    y = np.array([0, 0, 0, 1, 2, 2])  # a class of one scores 0 for its point
+    X = rng.standard_normal((6, 2))
+    assert abs(P.silhouette(X, y, chunk=4) - silhouette_score(X, y)) < 1e-12
+    with pytest.raises(ValueError, match="labels"):
+        P.silhouette(X, np.zeros(6))
+
+
+def test_fit_pca_leading_components_match_a_full_eigendecomposition():
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((400, 30)) @ rng.standard_normal((30, 30))
+    pca = P.fit_pca(X, n_components=4)
+    Z = X - X.mean(0)
+    values, vectors = np.linalg.eigh(Z.T @ Z)
+    np.testing.assert_allclose(pca.explained_variance_ratio, values[::-1][:4] / values.sum(), rtol=1e-10)
+    np.testing.assert_allclose(np.abs(pca.components @ vectors[:, ::-1][:, :4]), np.eye(4), atol=1e-8)
