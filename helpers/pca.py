@@ -146,10 +146,12 @@ def center_within(X: np.ndarray, groups: Sequence) -> np.ndarray:
     if len(groups) != X.shape[0]:
         raise ValueError(f"groups must have one entry per row of X ({X.shape[0]}), got {len(groups)}.")
     _, codes = np.unique(groups, return_inverse=True)
-    sums = np.zeros((codes.max() + 1,) + X.shape[1:], dtype=np.float64)
-    np.add.at(sums, codes, X)
-    means = sums / np.bincount(codes)[(slice(None),) + (None,) * (X.ndim - 1)]
-    return (X - means[codes]).astype(X.dtype, copy=False)
+    out = np.empty(X.shape, dtype=np.result_type(X.dtype, np.float32))
+    # One group at a time (float64 mean, float64 difference): no [n, ...] float64 temporaries.
+    for rows in np.split(np.argsort(codes, kind="stable"), np.cumsum(np.bincount(codes))[:-1]):
+        block = X[rows].astype(np.float64)
+        out[rows] = block - block.sum(axis=0) / len(rows)
+    return out.astype(X.dtype, copy=False)
 
 
 def layer_metrics(X: np.ndarray, y: np.ndarray, layers: Sequence[int], *, n_components: int = 3,
