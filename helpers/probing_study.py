@@ -358,8 +358,8 @@ class ProbingStudy:
         words = R.rated_vocabulary(s.readout_words, seed=s.seed)
         train, test = R.word_split(len(words), n_test=s.readout_test_words, seed=s.seed)
         X = R.frame_activations(self.model, words["word"], layers=self.layers)
-        for axis in AXES:
-            self.readouts[axis] = R.ridge_readout(X, words[axis].to_numpy(), train, test, seed=s.seed).as_json(self.layers)
+        results = R.ridge_readouts(X, {axis: words[axis].to_numpy() for axis in AXES}, train, test, seed=s.seed)
+        self.readouts = {axis: result.as_json(self.layers) for axis, result in results.items()}
         return pd.DataFrame({axis: {k: v for k, v in r.items() if k != "heldout_by_layer"}
                              for axis, r in self.readouts.items()}).T
 

@@ -102,25 +102,27 @@ def spearman(a: np.ndarray, b: np.ndarray) -> float:
 
 def _ridge_predictions(X_train: np.ndarray, y_train: np.ndarray, X_eval: np.ndarray,
                        alphas: Sequence[float]) -> np.ndarray:
-    """Ridge predictions for every layer and alpha: ``[layers, alphas, n_eval]``.
+    """Ridge predictions for every layer and alpha: ``[layers, alphas, n_eval]``; for ratings
+    ``y_train`` ``[n, k]`` (k ratings of the same rows), ``[k, layers, alphas, n_eval]``.
 
     Features are standardised on the training rows; one eigendecomposition of the (width x
-    width) Gram matrix per layer serves every alpha.
+    width) Gram matrix per layer serves every alpha and every rating.
     """
+    Y = np.asarray(y_train, dtype=np.float64).reshape(len(X_train), -1)
     mean = X_train.mean(axis=0, keepdims=True)
     std = X_train.std(axis=0, keepdims=True) + 1e-6
     A = (X_train - mean) / std                    # [n, layers, width]
     B = (X_eval - mean) / std
-    y_centre = y_train - y_train.mean()
-    out = np.empty((X_train.shape[1], len(alphas), X_eval.shape[0]))
+    Y_centre = Y - Y.mean(axis=0)
+    out = np.empty((Y.shape[1], X_train.shape[1], len(alphas), X_eval.shape[0]))
     for layer in range(X_train.shape[1]):
         a, b = A[:, layer].astype(np.float64), B[:, layer].astype(np.float64)
         values, vectors = np.linalg.eigh(a.T @ a)
-        projected = vectors.T @ (a.T @ y_centre)   # [width]
+        projected = vectors.T @ (a.T @ Y_centre)   # [width, k]
         eval_basis = b @ vectors                   # [n_eval, width]
         for j, alpha in enumerate(alphas):
-            out[layer, j] = eval_basis @ (projected / (values + alpha)) + y_train.mean()
-    return out
+            out[:, layer, j] = (eval_basis @ (projected / (values + alpha)[:, None]) + Y.mean(axis=0)).T
+    return out if np.ndim(y_train) > 1 else out[0]
 
 
 @dataclass
@@ -150,9 +152,21 @@ def ridge_readout(X: np.ndarray, y: np.ndarray, train: np.ndarray, test: np.ndar
                   n_boot: int = 1000) -> ReadoutResult:
     """Ridge from ``X`` ``[words, layers, width]`` to ratings ``y``; layer and alpha chosen by
     ``folds``-fold CV on the ``train`` words (Spearman), then scored once on ``test``."""
-    X, y = np.asarray(X), np.asarray(y, dtype=np.float64)
-    if X.ndim != 3 or len(X) != len(y):
-        raise ValueError(f"X must be [words, layers, width] with one row per rating; got {X.shape} and {y.shape}.")
+    return ridge_readouts(X, {"y": y}, train, test, alphas=alphas, folds=folds, seed=seed, n_boot=n_boot)["y"]
+
+
+def ridge_readouts(X: np.ndarray, ratings: dict[str, np.ndarray], train: np.ndarray, test: np.ndarray, *,
+                   alphas: Sequence[float] = ALPHAS, folds: int = 5, seed: int = 0,
+                   n_boot: int = 1000) -> dict[str, ReadoutResult]:
+    """``ridge_readout`` of several ratings of the same words (e.g. valence and arousal) at once:
+    the same folds and the same eigendecompositions serve every rating; each result is the one
+    ``ridge_readout`` gives for that rating alone."""
+    names = list(ratings)
+    X = np.asarray(X)
+    Y = np.stack([np.asarray(ratings[name], dtype=np.float64) for name in names], axis=1) if names else None
+    if Y is None or X.ndim != 3 or len(X) != len(Y) or Y.ndim != 2:
+        raise ValueError(f"X must be [words, layers, width] with one row per rating and ratings a non-empty "
+                         f"{{name: [words]}}; got {X.shape} and {None if Y is None else Y.shape}.")
     if not alphas or min(alphas) <= 0:
         raise ValueError(f"alphas must be positive ridge strengths, got {alphas}.")
     train, test = np.asarray(train, bool), np.asarray(test, bool)
@@ -163,18 +177,24 @@ def ridge_readout(X: np.ndarray, y: np.ndarray, train: np.ndarray, test: np.ndar
         raise ValueError(f"folds must be >= 2 with at least 2 training words per fold; got folds={folds}, "
                          f"{len(train_idx)} training words.")
     fold_of = np.random.default_rng(seed).permutation(len(train_idx)) % folds
-    cv = np.zeros((X.shape[1], len(alphas)))
+    cv = np.zeros((len(names), X.shape[1], len(alphas)))
     for fold in range(folds):
         fit, held = train_idx[fold_of != fold], train_idx[fold_of == fold]
-        predictions = _ridge_predictions(X[fit], y[fit], X[held], alphas)
-        cv += np.array([[spearman(p, y[held]) for p in row] for row in predictions]) / folds
+        predictions = _ridge_predictions(X[fit], Y[fit], X[held], alphas)
+        cv += np.array([[[spearman(p, Y[held, k]) for p in row] for row in predictions[k]]
+                        for k in range(len(names))]) / folds
+    final = _ridge_predictions(X[train], Y[train], X[test], alphas)
+    return {name: _scored(cv[k], final[k], Y[test, k], train, test, alphas, seed, n_boot)
+            for k, name in enumerate(names)}
+
+
+def _scored(cv, final, y_test, train, test, alphas, seed, n_boot) -> ReadoutResult:
+    """The CV choice (layer, then alpha) and its held-out score with a bootstrap interval."""
     best_alpha = cv.argmax(axis=1)
-    final = _ridge_predictions(X[train], y[train], X[test], alphas)
-    by_layer = np.array([spearman(final[layer, best_alpha[layer]], y[test]) for layer in range(X.shape[1])])
+    by_layer = np.array([spearman(final[layer, best_alpha[layer]], y_test) for layer in range(cv.shape[0])])
     layer = int(cv.max(axis=1).argmax())
     chosen = final[layer, best_alpha[layer]]
     rng = np.random.default_rng(seed)
-    y_test = y[test]
     boots = [spearman(chosen[s], y_test[s]) for s in (rng.integers(0, len(y_test), len(y_test)) for _ in range(n_boot))]
     return ReadoutResult(cv_spearman=cv, heldout_spearman_by_layer=by_layer, layer=layer,
                          alpha=float(alphas[best_alpha[layer]]), heldout_spearman=spearman(chosen, y_test),

@@ -83,3 +83,19 @@ def test_frame_activations_equal_one_frame_at_a_time_with_one_pass_per_template(
     np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-6)
     # "Bob feels {}, so Bob" is read with two poolings from one forward pass: 3 passes for 4 frames
     assert len(calls) == 3 and [("resid_post", "last"), ("resid_post", "word")] in calls
+
+
+def test_readouts_of_several_ratings_equal_one_at_a_time():
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(120, 3, 6))
+    ratings = {"valence": X[:, 1, 0] + 0.3 * rng.normal(size=120), "arousal": X[:, 2, 3] + rng.normal(size=120)}
+    train, test = R.word_split(120, n_test=40, seed=2)
+    together = R.ridge_readouts(X, ratings, train, test, n_boot=100, seed=2)
+    for name, y in ratings.items():
+        alone = R.ridge_readout(X, y, train, test, n_boot=100, seed=2)
+        assert (together[name].layer, together[name].alpha) == (alone.layer, alone.alpha)
+        np.testing.assert_allclose(together[name].cv_spearman, alone.cv_spearman, atol=1e-12)
+        np.testing.assert_allclose(together[name].predictions, alone.predictions, atol=1e-10)
+        assert together[name].ci == pytest.approx(alone.ci, abs=1e-12)
+    with pytest.raises(ValueError, match="ratings"):
+        R.ridge_readouts(X, {}, train, test)
