@@ -251,7 +251,7 @@ class ProbingStudy:
         pool = S.wide_pool(*self.data["arousal"], axis="arousal", n_patterns=max(s.wide_patterns, s.folds + 1),
                            seed=s.seed)  # the wide test's patterns; enough of them for crossed CV folds
         df = H.relabel_prompts(pool, by_word["label"].dropna().to_dict())
-        X, reused = self._activations_for(df, "arousal", cfg)
+        [(X, reused)] = self._activations_for([(df, cfg)])
         got, hand = {}, H.relabel_prompts(df, by_word["hand_label"].to_dict())
         for name, frame in (("human", df), ("hand", hand)):
             if name == "hand" and (hand["y"] == df["y"]).all():  # the labellings agree on every word: same fits
@@ -273,21 +273,33 @@ class ProbingStudy:
         self.seconds["arousal_human_labels"] = time.time() - t0
         return self.human_label_table()
 
-    def _activations_for(self, df: pd.DataFrame, axis: str, cfg: dict) -> tuple[np.ndarray, int]:
-        """``[prompts, width]`` of ``df`` at ``cfg`` (``axis``'s chosen configuration) and how many rows were reused:
-        rows of the wide test's pool or of the sampled prompts are reused, only the others are run (up to ``cfg``'s
-        layer)."""
-        sources = [self.wide_pools[axis]] if axis in self.wide_pools else []
-        sources.append((self.data[axis][0], self.matrix_at(axis, cfg)))
-        X, have = np.empty((len(df), sources[0][1].shape[1]), dtype=np.float32), np.zeros(len(df), bool)
-        for prompts, M in sources:
-            where = df["prompt_id"].map(pd.Series(np.arange(len(prompts)), index=prompts["prompt_id"].to_numpy()))
-            take = where.notna().to_numpy() & ~have
-            X[take], have = M[where[take].astype(int).to_numpy()], have | take
-        if (~have).any():
-            X[~have] = E.prompt_activations(self.model, df[~have], hooks=[cfg["hook"]], poolings=[cfg["pooling"]],
-                                            layers=[cfg["layer"]], progress=False)[(cfg["hook"], cfg["pooling"])][:, 0]
-        return X, int(have.sum())
+    def _activations_for(self, requests: list[tuple[pd.DataFrame, dict]]) -> list[tuple[np.ndarray, int]]:
+        """For each (prompts, configuration): activations ``[prompts, width]`` there and how many rows were
+        reused. Rows already computed (the wide test's pools, either axis's sampled prompts: an activation
+        depends on the prompt's text alone) are reused; the others of every request run together, each
+        distinct prompt once, up to the deepest layer asked."""
+        filled, missing = [], []
+        for df, cfg in requests:
+            spec = (cfg["hook"], cfg["pooling"], cfg["layer"])
+            sources = [(pool, M) for pool, M, at in self.wide_pools.values() if at == spec]
+            sources += [(self.data[axis][0], self.matrix_at(axis, cfg)) for axis in self.data]
+            X, have = np.empty((len(df), sources[-1][1].shape[1]), dtype=np.float32), np.zeros(len(df), bool)
+            for prompts, M in sources:
+                where = df["prompt"].map(dict(zip(prompts["prompt"], range(len(prompts))))).to_numpy()
+                take = ~pd.isna(where) & ~have
+                X[take], have = M[where[take].astype(int)], have | take
+            filled.append((X, have))
+            missing.append(df.loc[~have, ["prompt", "adjective"]])
+        run = pd.concat(missing).drop_duplicates("prompt") if missing else pd.DataFrame()
+        if len(run):
+            hooks, poolings = ([*dict.fromkeys(cfg[k] for _, cfg in requests)] for k in ("hook", "pooling"))
+            layers = sorted({cfg["layer"] for _, cfg in requests})
+            acts = E.prompt_activations(self.model, run, hooks=hooks, poolings=poolings, layers=layers)
+            row_of = dict(zip(run["prompt"], range(len(run))))
+            for (df, cfg), (X, have) in zip(requests, filled):
+                rows = df.loc[~have, "prompt"].map(row_of).to_numpy(dtype=int)
+                X[~have] = acts[(cfg["hook"], cfg["pooling"])][rows, layers.index(cfg["layer"])]
+        return [(X, int(have.sum())) for X, have in filled]
 
     def human_label_table(self) -> pd.DataFrame:
         """Per split: the headline arousal accuracy (hand labels, sampled words), hand labels and human-thirds
@@ -311,14 +323,16 @@ class ProbingStudy:
     def wide_test(self) -> pd.DataFrame:
         """Every seed's probe at the chosen configuration on the whole dataset outside its training rows."""
         s, t0 = self.settings, time.time()
-        for axis in AXES if s.wide_patterns else ():
-            cfg, (df, parts) = self.chosen[axis], self.data[axis]
-            pool = S.wide_pool(df, parts, axis=axis, n_patterns=s.wide_patterns, seed=s.seed)
-            X = E.prompt_activations(self.model, pool, hooks=[cfg["hook"]], poolings=[cfg["pooling"]],
-                                     layers=[cfg["layer"]])[(cfg["hook"], cfg["pooling"])][:, 0, :]
+        axes = list(AXES) if s.wide_patterns else []
+        pools = {axis: S.wide_pool(*self.data[axis], axis=axis, n_patterns=s.wide_patterns, seed=s.seed) for axis in axes}
+        # Most arousal prompts are valence prompts too: both axes' pools run in one pass, each prompt once.
+        got = self._activations_for([(pools[axis], self.chosen[axis]) for axis in axes])
+        for axis, (X, _) in zip(axes, got):
+            cfg, pool = self.chosen[axis], pools[axis]
             key = (axis, cfg["hook"], cfg["pooling"], cfg["layer"])
-            self.wide[axis] = S.wide_seed_accuracy(self.seed_runs[key], X, pool, df, self.parts[axis], seed=s.seed)
-            self.wide_pools[axis] = (pool, X)  # kept for the human-labelled arousal probe
+            self.wide[axis] = S.wide_seed_accuracy(self.seed_runs[key], X, pool, self.data[axis][0], self.parts[axis],
+                                                   seed=s.seed)
+            self.wide_pools[axis] = (pool, X, key[1:])  # kept for the human-labelled arousal probe
         self.seconds["wide_test"] = time.time() - t0
         frames = [t.drop(columns=["seeds"]).assign(axis=axis) for axis, t in self.wide.items()]
         return pd.concat(frames).set_index(["axis", "split", "rows"]).round(3) if frames else pd.DataFrame()
