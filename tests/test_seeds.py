@@ -88,3 +88,41 @@ def test_wide_pool_serves_every_seed_without_training_rows():
             assert not set(pool.loc[mask, "prompt"]) & train_prompts
             unseen = not set(pool.loc[mask, "adjective"]) & train_words
             assert unseen == (split != "E2_wide")
+
+
+def test_activations_for_runs_each_missing_prompt_once_and_reuses_computed_rows(monkeypatch):
+    """The wide test's two pools: rows the sweep ran (either axis) are reused, the rest of both run in one pass."""
+    import pandas as pd
+
+    from helpers import evaluation as E
+    from helpers.probing_study import ProbingStudy
+
+    def value(prompt, hook, pooling, layer):  # an activation depends on the text and the configuration only
+        return np.array([len(prompt), sum(map(ord, prompt)) % 97, len(hook), len(pooling), layer], np.float32)
+
+    def frame(texts):
+        return pd.DataFrame({"prompt": texts, "adjective": [t.split()[-1] for t in texts]})
+
+    valence_cfg = {"hook": "attn_v", "pooling": "mean", "layer": 3}
+    arousal_cfg = {"hook": "resid_post", "pooling": "last", "layer": 2}
+    sampled = {"valence": frame(["I am happy", "I am sad"]), "arousal": frame(["I am calm", "I am tense"])}
+    study = ProbingStudy.__new__(ProbingStudy)
+    study.model, study.wide_pools = None, {}
+    study.data = {axis: (df, {}) for axis, df in sampled.items()}
+    study.matrices = {(axis, cfg["hook"], cfg["pooling"], cfg["layer"]): np.stack([value(t, *cfg.values()) for t in df.prompt])
+                      for axis, df in sampled.items() for cfg in (valence_cfg, arousal_cfg)}
+    runs = []
+
+    def fake_prompt_activations(model, df, *, hooks, poolings, layers, **kw):
+        runs.append(list(df.prompt))
+        return {(h, p): np.stack([np.stack([value(t, h, p, layer) for layer in layers]) for t in df.prompt])
+                for h in hooks for p in poolings}
+
+    monkeypatch.setattr(E, "prompt_activations", fake_prompt_activations)
+    valence_pool = frame(["I am happy", "I am calm", "We are glad", "We are angry"])
+    arousal_pool = frame(["I am calm", "We are angry", "We are sleepy"])
+    (Xv, reused_v), (Xa, reused_a) = study._activations_for([(valence_pool, valence_cfg), (arousal_pool, arousal_cfg)])
+    assert len(runs) == 1 and sorted(runs[0]) == ["We are angry", "We are glad", "We are sleepy"]
+    assert (reused_v, reused_a) == (2, 1)  # "I am calm" comes from the arousal sample, for both configurations
+    np.testing.assert_array_equal(Xv, np.stack([value(t, *valence_cfg.values()) for t in valence_pool.prompt]))
+    np.testing.assert_array_equal(Xa, np.stack([value(t, *arousal_cfg.values()) for t in arousal_pool.prompt]))
