@@ -303,14 +303,14 @@ def train_probe(X: np.ndarray, y: np.ndarray, *, axis: str, kind: str = "logreg"
         if kind == "mean_diff":
             raw = mu1 - mu0
         else:  # pc1
-            centred = X - X.mean(axis=0)
-            if center_groups is not None:
-                _, codes = np.unique(np.asarray(center_groups), return_inverse=True)
-                if len(codes) != len(X):
-                    raise ValueError(f"center_groups needs one entry per row ({len(X)}), got {len(codes)}.")
-                sums = np.zeros((codes.max() + 1, X.shape[1]))
-                np.add.at(sums, codes, X)
-                centred = X - (sums / np.bincount(codes)[:, None])[codes]
+            if center_groups is None:
+                centred = X - X.mean(axis=0)
+            elif len(center_groups) != len(X):
+                raise ValueError(f"center_groups needs one entry per row ({len(X)}), got {len(center_groups)}.")
+            else:
+                from .pca import center_within
+
+                centred = center_within(X, center_groups)
             with blas_threads(1):
                 _, vectors = np.linalg.eigh(centred.T @ centred)  # [width, width]: cheaper than an SVD of X
             raw = vectors[:, -1]
