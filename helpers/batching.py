@@ -188,8 +188,8 @@ def prefix_bank(forward: Callable, prefixes: Sequence[tuple[int, ...]], *, n_lay
     start_kv = None
     if common > 0:
         ids = torch.tensor([list(run[0][:common])], dtype=torch.long)
-        start = run_into(new_cache(config), ids, torch.ones_like(ids))
-        start_kv = [(layer.keys, layer.values) for layer in start.layers[:n_layers]]
+        common_cache = run_into(new_cache(config), ids, torch.ones_like(ids))
+        start_kv = [(layer.keys, layer.values) for layer in common_cache.layers[:n_layers]]
     kv_parts: list = []
     for start in range(0, len(run), batch_size):
         rows = run[start:start + batch_size]
