@@ -21,6 +21,7 @@ from typing import Sequence
 import numpy as np
 
 from .data import LABELS as AXIS_LABELS
+from .pca import center_within
 from .runtime import blas_threads
 
 PROBE_KINDS = ("logreg", "mean_diff", "pc1")
@@ -308,8 +309,6 @@ def train_probe(X: np.ndarray, y: np.ndarray, *, axis: str, kind: str = "logreg"
             elif len(center_groups) != len(X):
                 raise ValueError(f"center_groups needs one entry per row ({len(X)}), got {len(center_groups)}.")
             else:
-                from .pca import center_within
-
                 centred = center_within(X, center_groups)
             with blas_threads(1):
                 _, vectors = np.linalg.eigh(centred.T @ centred)  # [width, width]: cheaper than an SVD of X
